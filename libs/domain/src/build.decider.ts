@@ -1,0 +1,128 @@
+import {
+  BuildCommand,
+  CancelBuild,
+  ExpireBuild,
+  FailBuild,
+  FallBack,
+  QueueBuild,
+  RecordImageBuilt,
+  RecordPush,
+  ScheduleRetry,
+  StartBuild,
+  StartPush,
+  TimeOutBuild,
+} from './build.commands';
+import { BuildEvent } from './build.events';
+import { Build, BuildStatus, ExistingBuild, evolve, initialBuild } from './build.state';
+import { BuildAlreadyExistsError, BuildNotFoundError, IllegalTransitionError, UnknownCommandError } from './errors';
+import { eventMetadataFrom } from './event';
+
+/** Returns the existing build when its status is one of `allowed`, or throws a typed error naming the transition. */
+const requireStatus = <S extends BuildStatus>(
+  command: BuildCommand,
+  state: Build,
+  allowed: readonly S[],
+  reason: string,
+): ExistingBuild & { status: S } => {
+  if (state.status === 'none') throw new BuildNotFoundError(command.data.buildId);
+  if (!(allowed as readonly string[]).includes(state.status)) {
+    throw new IllegalTransitionError(command.type, state.status, reason);
+  }
+  return state as ExistingBuild & { status: S };
+};
+
+const queue = (command: QueueBuild, state: Build): BuildEvent[] => {
+  if (state.status !== 'none') throw new BuildAlreadyExistsError(command.data.buildId);
+  return [{ type: 'BuildQueued', data: { ...command.data }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const start = (command: StartBuild, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['queued'], 'only a queued build can start');
+  const { backend, node } = command.data;
+  return [{ type: 'BuildStarted', data: { ...build.ref, attempt: build.attempt, backend, node }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const recordImageBuilt = (command: RecordImageBuilt, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['running'], 'an image is built only while the build runs');
+  if (build.imageId !== null) throw new IllegalTransitionError(command.type, build.status, 'the image of this attempt was already recorded');
+  const { imageId, durationMs } = command.data;
+  return [{ type: 'BuildImageBuilt', data: { ...build.ref, imageId, durationMs }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const startPush = (command: StartPush, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['running'], 'a push starts only after the build started and its image was built');
+  if (build.imageId === null) throw new IllegalTransitionError(command.type, build.status, 'the image has not been built yet');
+  return [{ type: 'BuildPushStarted', data: { ...build.ref, registryEndpoint: command.data.registryEndpoint }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const recordPush = (command: RecordPush, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['pushing'], 'a push is recorded only after it started');
+  const { registry, repository, tag, digest } = command.data;
+  return [{ type: 'BuildPushed', data: { ...build.ref, registry, repository, tag, digest }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const fail = (command: FailBuild, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['running', 'pushing'], 'only a running or pushing build can fail');
+  const { phase, failureClass, message } = command.data;
+  return [{ type: 'BuildFailed', data: { ...build.ref, attempt: build.attempt, phase, failureClass, message }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const fallBack = (command: FallBack, state: Build): BuildEvent[] => {
+  const { scope, from, to, reason } = command.data;
+  const build =
+    scope === 'backend'
+      ? requireStatus(command, state, ['queued'], 'a build moves to another backend only while it waits to start')
+      : requireStatus(command, state, ['running', 'pushing'], 'a build moves to another registry endpoint only before or during its push');
+  if (from === to) throw new IllegalTransitionError(command.type, build.status, `falling back from ${from} to itself`);
+  return [{ type: 'BuildFellBack', data: { ...build.ref, scope, from, to, reason }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const scheduleRetry = (command: ScheduleRetry, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['failed', 'timed-out'], 'only a failed or timed-out build can be retried');
+  const { notBefore, reason } = command.data;
+  return [{ type: 'BuildRetryScheduled', data: { ...build.ref, attempt: build.attempt + 1, notBefore, reason }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const cancel = (command: CancelBuild, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['queued', 'running', 'pushing'], 'the build has already ended');
+  return [{ type: 'BuildCanceled', data: { ...build.ref, canceledBy: command.metadata.actor, reason: command.data.reason }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const timeOut = (command: TimeOutBuild, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['running', 'pushing'], 'only a running or pushing build can time out');
+  return [{ type: 'BuildTimedOut', data: { ...build.ref, attempt: build.attempt, limitSeconds: command.data.limitSeconds }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const expire = (command: ExpireBuild, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['queued'], 'only a build still waiting in the queue can expire');
+  return [{ type: 'BuildExpired', data: { ...build.ref, queuedAt: build.queuedAt, ttlSeconds: command.data.ttlSeconds }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+/** decide(command, state) → events. Pure: time, ids and the actor come from the command's metadata. */
+export const decide = (command: BuildCommand, state: Build): BuildEvent[] => {
+  switch (command.type) {
+    case 'QueueBuild': return queue(command, state);
+    case 'StartBuild': return start(command, state);
+    case 'RecordImageBuilt': return recordImageBuilt(command, state);
+    case 'StartPush': return startPush(command, state);
+    case 'RecordPush': return recordPush(command, state);
+    case 'FailBuild': return fail(command, state);
+    case 'FallBack': return fallBack(command, state);
+    case 'ScheduleRetry': return scheduleRetry(command, state);
+    case 'CancelBuild': return cancel(command, state);
+    case 'TimeOutBuild': return timeOut(command, state);
+    case 'ExpireBuild': return expire(command, state);
+    default: {
+      const unknown: never = command;
+      throw new UnknownCommandError(unknown);
+    }
+  }
+};
+
+/** The decider as one value, for the generic command handler. */
+export const buildDecider = { decide, evolve, initialState: initialBuild } as const;
+export type Decider<Command, Event, State> = {
+  decide: (command: Command, state: State) => Event[];
+  evolve: (state: State, event: Event) => State;
+  initialState: () => State;
+};

@@ -1,0 +1,99 @@
+import { Event } from './event';
+
+export const ACCOUNT_TYPES = ['org', 'user'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];
+
+export const FAILURE_PHASES = ['source', 'build', 'push', 'auth', 'infrastructure'] as const;
+export type FailurePhase = (typeof FAILURE_PHASES)[number];
+
+/** The one failure taxonomy used by events, retries, circuits and incident rules. */
+export const FAILURE_CLASSES = [
+  'auth-denied',
+  'registry-timeout',
+  'registry-unavailable',
+  'registry-rejected',
+  'build-error',
+  'source-error',
+  'build-timeout',
+  'infrastructure',
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+export const FALLBACK_SCOPES = ['registry', 'backend'] as const;
+export type FallbackScope = (typeof FALLBACK_SCOPES)[number];
+
+/** Carried by every build event so that any consumer can group without reading the stream. */
+export type BuildRef = {
+  buildId: string;
+  org: string;
+  repo: string;
+  accountType: AccountType;
+};
+
+export type GitSource = { url: string; ref: string };
+export type BuildSource = { git: GitSource };
+
+export type BuildQueued = Event<
+  'BuildQueued',
+  BuildRef & {
+    source: BuildSource;
+    dockerfile: string;
+    tag: string;
+    priority: number;
+    idempotencyKey: string | null;
+  }
+>;
+export type BuildStarted = Event<'BuildStarted', BuildRef & { attempt: number; backend: string; node: string }>;
+export type BuildImageBuilt = Event<'BuildImageBuilt', BuildRef & { imageId: string; durationMs: number }>;
+export type BuildPushStarted = Event<'BuildPushStarted', BuildRef & { registryEndpoint: string }>;
+export type BuildPushed = Event<
+  'BuildPushed',
+  BuildRef & { registry: string; repository: string; tag: string; digest: string }
+>;
+export type BuildFailed = Event<
+  'BuildFailed',
+  BuildRef & { attempt: number; phase: FailurePhase; failureClass: FailureClass; message: string }
+>;
+export type BuildFellBack = Event<
+  'BuildFellBack',
+  BuildRef & { scope: FallbackScope; from: string; to: string; reason: string }
+>;
+export type BuildRetryScheduled = Event<
+  'BuildRetryScheduled',
+  BuildRef & { attempt: number; notBefore: string; reason: string }
+>;
+export type BuildCanceled = Event<'BuildCanceled', BuildRef & { canceledBy: string; reason: string | null }>;
+export type BuildTimedOut = Event<'BuildTimedOut', BuildRef & { attempt: number; limitSeconds: number }>;
+export type BuildExpired = Event<'BuildExpired', BuildRef & { queuedAt: string; ttlSeconds: number }>;
+
+export type BuildEvent =
+  | BuildQueued
+  | BuildStarted
+  | BuildImageBuilt
+  | BuildPushStarted
+  | BuildPushed
+  | BuildFailed
+  | BuildFellBack
+  | BuildRetryScheduled
+  | BuildCanceled
+  | BuildTimedOut
+  | BuildExpired;
+
+export type BuildEventType = BuildEvent['type'];
+
+export const BUILD_EVENT_TYPES: readonly BuildEventType[] = [
+  'BuildQueued',
+  'BuildStarted',
+  'BuildImageBuilt',
+  'BuildPushStarted',
+  'BuildPushed',
+  'BuildFailed',
+  'BuildFellBack',
+  'BuildRetryScheduled',
+  'BuildCanceled',
+  'BuildTimedOut',
+  'BuildExpired',
+];
+
+export const isBuildEvent = (event: { type: string }): event is BuildEvent =>
+  (BUILD_EVENT_TYPES as readonly string[]).includes(event.type);

@@ -1,0 +1,7 @@
+/** The only place that knows how a build's stream is named. */
+export const BUILD_STREAM_PREFIX = 'build-';
+
+export const buildStream = (buildId: string): string => `${BUILD_STREAM_PREFIX}${buildId}`;
+
+export const buildIdFromStream = (streamName: string): string | null =>
+  streamName.startsWith(BUILD_STREAM_PREFIX) ? streamName.slice(BUILD_STREAM_PREFIX.length) : null;

@@ -1,0 +1,5 @@
+export * from './event-store.port';
+export * from './errors';
+export * from './validation';
+export * from './sqlite/sqlite-event-store';
+export * from './sqlite/sqlite-schema';

@@ -1,0 +1,285 @@
+import BetterSqlite3, { Database, Statement } from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { DuplicateEventIdError, RevisionConflictError } from '../errors';
+import {
+  AppendResult,
+  EventFilter,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  SubscriptionBatch,
+} from '../event-store.port';
+import { serializeEvent, validateAppend } from '../validation';
+import { openEventsDatabase, SqliteSynchronous } from './sqlite-schema';
+import { waitForChange } from './wait-for-change';
+
+export type SqliteEventStoreOptions = Readonly<{
+  /** File path, or ':memory:' for tests that need no file. */
+  path: string;
+  /** FULL (default): an acknowledged append survives power loss. NORMAL: survives a process crash only. */
+  synchronous?: SqliteSynchronous;
+  /** How often a live subscription looks for commits made by other processes. */
+  pollIntervalMs?: number;
+  now?: () => Date;
+}>;
+
+type EventRow = {
+  position: number;
+  stream_name: string;
+  stream_revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+};
+
+type PendingAppend = {
+  streamName: string;
+  rows: { type: string; eventId: string; data: string; metadata: string }[];
+  expected: ExpectedRevision;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+};
+
+const DEFAULT_PAGE = 1000;
+const COLUMNS = 'position, stream_name, stream_revision, event_id, type, data, metadata, recorded_at';
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  type: row.type,
+  data: JSON.parse(row.data),
+  metadata: JSON.parse(row.metadata),
+  streamName: row.stream_name,
+  streamRevision: row.stream_revision,
+  globalPosition: row.position,
+  recordedAt: row.recorded_at,
+});
+
+const isUniqueViolation = (error: unknown): boolean =>
+  (error as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+
+/**
+ * The embedded event store. Appends that arrive in the same tick are committed together
+ * (group commit: one fsync for many appends), each inside its own savepoint so that one
+ * append's conflict never affects another.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database;
+  private readonly now: () => Date;
+  private readonly pollIntervalMs: number;
+  private readonly appended = new EventEmitter();
+  private readonly closing = new AbortController();
+  private readonly filterStatements = new Map<string, Statement>();
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private readonly sql: Record<'streamHead' | 'insert' | 'readStream' | 'head' | 'byIds', Statement>;
+  private readonly appendOne: (pending: PendingAppend) => AppendResult;
+  private readonly appendMany: (batch: PendingAppend[]) => ({ ok: AppendResult } | { error: unknown })[];
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.db = new BetterSqlite3(options.path);
+    openEventsDatabase(this.db, options.synchronous ?? 'FULL');
+    this.now = options.now ?? (() => new Date());
+    this.pollIntervalMs = options.pollIntervalMs ?? 20;
+    this.appended.setMaxListeners(0);
+    this.sql = {
+      streamHead: this.db.prepare('SELECT max(stream_revision) AS revision FROM events WHERE stream_name = ?'),
+      insert: this.db.prepare(
+        'INSERT INTO events (stream_name, stream_revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      readStream: this.db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE stream_name = ? AND stream_revision >= ? ORDER BY stream_revision LIMIT ?`,
+      ),
+      head: this.db.prepare('SELECT coalesce(max(position), 0) AS head FROM events'),
+      byIds: this.db.prepare(
+        `SELECT position, stream_name, stream_revision, event_id, type FROM events WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY position`,
+      ),
+    };
+    const insertTx = this.db.transaction((pending: PendingAppend) => this.insert(pending));
+    this.appendOne = (pending) => {
+      try {
+        return insertTx.immediate(pending);
+      } catch (error) {
+        return this.resolveRepeat(pending, error);
+      }
+    };
+    this.appendMany = this.db.transaction((batch: PendingAppend[]) =>
+      batch.map((pending) => {
+        try {
+          return { ok: this.appendOne(pending) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    ).immediate;
+  }
+
+  append(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision = 'any'): Promise<AppendResult> {
+    let rows: PendingAppend['rows'];
+    try {
+      validateAppend(streamName, events, expected);
+      rows = events.map((event) => ({ type: event.type, eventId: event.metadata.eventId, ...serializeEvent(event) }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ streamName, rows, expected, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushScheduled = false;
+    if (batch.length === 1) {
+      const [only] = batch;
+      try {
+        only.resolve(this.appendOne(only));
+      } catch (error) {
+        only.reject(error);
+      }
+    } else {
+      try {
+        this.appendMany(batch).forEach((outcome, i) =>
+          'ok' in outcome ? batch[i].resolve(outcome.ok) : batch[i].reject(outcome.error),
+        );
+      } catch (error) {
+        batch.forEach((pending) => pending.reject(error));
+      }
+    }
+    this.appended.emit('appended');
+  }
+
+  /** Runs inside a transaction (or a savepoint when grouped). */
+  private insert(pending: PendingAppend): AppendResult {
+    const { streamName, rows, expected } = pending;
+    const current = (this.sql.streamHead.get(streamName) as { revision: number | null }).revision;
+    const mismatch =
+      (expected === 'no-stream' && current !== null) ||
+      (expected === 'stream-exists' && current === null) ||
+      (typeof expected === 'number' && current !== expected);
+    if (mismatch) throw new RevisionConflictError(streamName, expected, current ?? 'no-stream');
+    const recordedAt = this.now().toISOString();
+    let revision = current ?? -1;
+    let position = 0;
+    for (const row of rows) {
+      revision += 1;
+      const info = this.sql.insert.run(streamName, revision, row.eventId, row.type, row.data, row.metadata, recordedAt);
+      position = Number(info.lastInsertRowid);
+    }
+    return { nextExpectedRevision: revision, lastPosition: position, written: true };
+  }
+
+  /**
+   * An append that failed may be the repeat of one that succeeded: same ids, same stream, same
+   * order. Then it is a no-op that answers what the original answered; otherwise the error stands.
+   */
+  private resolveRepeat(pending: PendingAppend, error: unknown): AppendResult {
+    if (!(error instanceof RevisionConflictError) && !isUniqueViolation(error)) throw error;
+    const ids = pending.rows.map((row) => row.eventId);
+    const found = this.sql.byIds.all(JSON.stringify(ids)) as Pick<EventRow, 'position' | 'stream_name' | 'stream_revision' | 'event_id' | 'type'>[];
+    if (found.length === 0) throw error;
+    const sameAppend =
+      found.length === ids.length &&
+      found.every(
+        (row, i) =>
+          row.event_id === ids[i] &&
+          row.type === pending.rows[i].type &&
+          row.stream_name === pending.streamName &&
+          (i === 0 || row.stream_revision === found[i - 1].stream_revision + 1),
+      );
+    if (!sameAppend) throw new DuplicateEventIdError(found[0].event_id, pending.streamName);
+    const last = found[found.length - 1];
+    return { nextExpectedRevision: last.stream_revision, lastPosition: last.position, written: false };
+  }
+
+  async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const rows = this.sql.readStream.all(streamName, options.fromRevision ?? 0, options.maxCount ?? -1) as EventRow[];
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const from = options.fromPosition ?? 0;
+    const rows = this.selectAfter(from - 1, Number.MAX_SAFE_INTEGER, options.maxCount ?? -1, options.filter);
+    return rows.map(toRecorded);
+  }
+
+  async headPosition(): Promise<number> {
+    return this.head();
+  }
+
+  async countEventsAfter(position: number, filter?: EventFilter, cap = Number.MAX_SAFE_INTEGER): Promise<number> {
+    if (!filter?.streamPrefixes?.length && !filter?.eventTypes?.length) return Math.min(cap, Math.max(0, this.head() - position));
+    const { where, params } = filterSql(filter);
+    const row = this.db
+      .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE position > ? ${where} LIMIT ?)`)
+      .get(position, ...params, cap) as { n: number };
+    return row.n;
+  }
+
+  async *subscribeToAll(options: SubscribeOptions = {}): AsyncGenerator<SubscriptionBatch> {
+    let position = options.afterPosition ?? 0;
+    const batchSize = options.maxBatchSize ?? DEFAULT_PAGE;
+    const signals = [this.closing.signal, ...(options.signal ? [options.signal] : [])];
+    const stopped = () => signals.some((signal) => signal.aborted);
+    while (!stopped()) {
+      const head = this.head();
+      if (head > position) {
+        const rows = this.selectAfter(position, head, batchSize, options.filter);
+        const reached = rows.length === batchSize ? rows[rows.length - 1].position : head;
+        position = reached;
+        yield { events: rows.map(toRecorded), position, caughtUp: reached >= head };
+        continue;
+      }
+      await waitForChange(this.db, this.appended, this.pollIntervalMs, signals);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    if (this.pending.length > 0) this.flush();
+    if (this.db.open) this.db.close();
+  }
+
+  private head(): number {
+    return (this.sql.head.get() as { head: number }).head;
+  }
+
+  /** Rows with after < position <= upTo that match the filter, in log order. */
+  private selectAfter(after: number, upTo: number, limit: number, filter?: EventFilter): EventRow[] {
+    const { where, params, key } = filterSql(filter);
+    let statement = this.filterStatements.get(key);
+    if (!statement) {
+      statement = this.db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? ${where} ORDER BY position LIMIT ?`,
+      );
+      this.filterStatements.set(key, statement);
+    }
+    return statement.all(after, upTo, ...params, limit) as EventRow[];
+  }
+}
+
+/** SQL for an event filter; `key` identifies the statement shape so prepared statements are reused. */
+const filterSql = (filter?: EventFilter): { where: string; params: (string | number)[]; key: string } => {
+  const prefixes = filter?.streamPrefixes ?? [];
+  const types = filter?.eventTypes ?? [];
+  const clauses: string[] = [];
+  const params: (string | number)[] = [];
+  if (prefixes.length > 0) {
+    clauses.push(`(${prefixes.map(() => 'substr(stream_name, 1, ?) = ?').join(' OR ')})`);
+    prefixes.forEach((prefix) => params.push(prefix.length, prefix));
+  }
+  if (types.length > 0) {
+    clauses.push(`type IN (${types.map(() => '?').join(', ')})`);
+    params.push(...types);
+  }
+  return { where: clauses.map((clause) => `AND ${clause}`).join(' '), params, key: `${prefixes.length}:${types.length}` };
+};
