@@ -25,6 +25,9 @@ const requireStatus = <S extends BuildStatus>(
   reason: string,
 ): ExistingBuild & { status: S } => {
   if (state.status === 'none') throw new BuildNotFoundError(command.data.buildId);
+  if (state.ref.buildId !== command.data.buildId) {
+    throw new IllegalTransitionError(command.type, state.status, `the command names build ${command.data.buildId} but the stream holds ${state.ref.buildId}`);
+  }
   if (!(allowed as readonly string[]).includes(state.status)) {
     throw new IllegalTransitionError(command.type, state.status, reason);
   }
@@ -90,7 +93,7 @@ const cancel = (command: CancelBuild, state: Build): BuildEvent[] => {
 
 const timeOut = (command: TimeOutBuild, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['running', 'pushing'], 'only a running or pushing build can time out');
-  return [{ type: 'BuildTimedOut', data: { ...build.ref, attempt: build.attempt, limitSeconds: command.data.limitSeconds }, metadata: eventMetadataFrom(command.metadata) }];
+  return [{ type: 'BuildTimedOut', data: { ...build.ref, attempt: build.attempt, phase: build.status === 'pushing' ? 'push' : 'build', limitSeconds: command.data.limitSeconds }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
 const expire = (command: ExpireBuild, state: Build): BuildEvent[] => {

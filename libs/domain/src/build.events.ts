@@ -63,7 +63,8 @@ export type BuildRetryScheduled = Event<
   BuildRef & { attempt: number; notBefore: string; reason: string }
 >;
 export type BuildCanceled = Event<'BuildCanceled', BuildRef & { canceledBy: string; reason: string | null }>;
-export type BuildTimedOut = Event<'BuildTimedOut', BuildRef & { attempt: number; limitSeconds: number }>;
+/** `phase` says whether the time limit struck while building or while pushing. */
+export type BuildTimedOut = Event<'BuildTimedOut', BuildRef & { attempt: number; phase: 'build' | 'push'; limitSeconds: number }>;
 export type BuildExpired = Event<'BuildExpired', BuildRef & { queuedAt: string; ttlSeconds: number }>;
 
 export type BuildEvent =

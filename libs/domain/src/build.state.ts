@@ -111,7 +111,7 @@ export const evolve = (state: Build, event: BuildEvent): Build => {
       return {
         ...base(known(state)),
         status: 'timed-out',
-        lastFailure: { phase: 'build', failureClass: 'build-timeout', message: `exceeded the time limit of ${event.data.limitSeconds}s` },
+        lastFailure: { phase: event.data.phase, failureClass: 'build-timeout', message: `exceeded the time limit of ${event.data.limitSeconds}s` },
       };
     case 'BuildExpired':
       return { ...base(known(state)), status: 'expired' };

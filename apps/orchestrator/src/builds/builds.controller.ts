@@ -1,0 +1,40 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { FastifyReply } from 'fastify';
+import { BuildIdPipe, Context, invalidField, RequestContext } from '@lib/shared';
+import { CancelBuildCommand, CancelBuildResult } from './cancel-build.handler';
+import { CancelBuildDto, QueueBuildDto } from './queue-build.dto';
+import { QueueBuildCommand } from './queue-build.handler';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@Controller('builds')
+export class BuildsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(202)
+  async queue(
+    @Body() body: QueueBuildDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Context() context: RequestContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ buildId: string; status: 'queued' }> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw invalidField('Idempotency-Key', 'must be 1..255 visible ASCII characters');
+    }
+    const result = await this.commands.execute(new QueueBuildCommand(body, idempotencyKey ?? null, context));
+    if (result.replayed) void reply.header('idempotent-replayed', 'true');
+    return { buildId: result.buildId, status: result.status };
+  }
+
+  @Post(':buildId/cancel')
+  @HttpCode(202)
+  cancel(
+    @Param('buildId', BuildIdPipe) buildId: string,
+    @Body() body: CancelBuildDto,
+    @Context() context: RequestContext,
+  ): Promise<CancelBuildResult> {
+    return this.commands.execute(new CancelBuildCommand(buildId, body?.reason ?? null, context));
+  }
+}

@@ -1,0 +1,42 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { buildDecider, buildStream, CancelBuild } from '@lib/domain';
+import { EVENT_STORE, EventStore } from '@lib/event-store';
+import { Clock, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
+
+export type CancelBuildResult = Readonly<{ buildId: string; status: 'canceled' }>;
+
+export class CancelBuildCommand extends Command<CancelBuildResult> {
+  constructor(
+    readonly buildId: string,
+    readonly reason: string | null,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CancelBuildCommand)
+export class CancelBuildHandler implements ICommandHandler<CancelBuildCommand> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async execute({ buildId, reason, context }: CancelBuildCommand): Promise<CancelBuildResult> {
+    const command: CancelBuild = {
+      type: 'CancelBuild',
+      data: { buildId, reason },
+      metadata: {
+        eventId: this.ids.random(),
+        occurredAt: this.clock.now().toISOString(),
+        actor: context.actor,
+        correlationId: context.correlationId,
+        causationId: context.requestId,
+      },
+    };
+    await handleCommand(this.store, buildDecider, buildStream(buildId), command);
+    return { buildId, status: 'canceled' };
+  }
+}

@@ -1,0 +1,78 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Build, buildDecider, BuildEvent, buildStream, foldBuild, QueueBuild } from '@lib/domain';
+import { EVENT_STORE, EventStore } from '@lib/event-store';
+import { Clock, handleCommand, HttpProblem, IdGenerator, nameBasedUuid, RequestContext } from '@lib/shared';
+import { QUEUE_DEFAULTS, QueueBuildDto } from './queue-build.dto';
+
+export type QueueBuildResult = Readonly<{ buildId: string; status: 'queued'; replayed: boolean }>;
+
+export class QueueBuildCommand extends Command<QueueBuildResult> {
+  constructor(
+    readonly request: QueueBuildDto,
+    readonly idempotencyKey: string | null,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}
+
+const IDEMPOTENCY_NAMESPACE = 'build-orchestrator/queue-build';
+
+/** The parts of a queued build that a repeated request with the same Idempotency-Key must match. */
+const requestShape = (data: QueueBuild['data']) =>
+  JSON.stringify([data.org, data.repo, data.accountType, data.source, data.dockerfile, data.tag, data.priority]);
+
+@CommandHandler(QueueBuildCommand)
+export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async execute({ request, idempotencyKey, context }: QueueBuildCommand): Promise<QueueBuildResult> {
+    const now = this.clock.now();
+    // With a key, the build id and event id are derived from it, so a repeat lands on the same stream.
+    const keyed = idempotencyKey === null ? null : `${request.org}\n${idempotencyKey}`;
+    const buildId = keyed ? nameBasedUuid(IDEMPOTENCY_NAMESPACE, keyed) : this.ids.timeOrdered(now);
+    const command: QueueBuild = {
+      type: 'QueueBuild',
+      data: {
+        buildId,
+        org: request.org,
+        repo: request.repo,
+        accountType: request.accountType ?? QUEUE_DEFAULTS.accountType,
+        source: { git: { url: request.source.git.url, ref: request.source.git.ref ?? QUEUE_DEFAULTS.ref } },
+        dockerfile: request.dockerfile ?? QUEUE_DEFAULTS.dockerfile,
+        tag: request.tag ?? QUEUE_DEFAULTS.tag,
+        priority: request.priority ?? QUEUE_DEFAULTS.priority,
+        idempotencyKey,
+      },
+      metadata: {
+        eventId: keyed ? nameBasedUuid(`${IDEMPOTENCY_NAMESPACE}/event`, keyed) : this.ids.random(),
+        occurredAt: now.toISOString(),
+        actor: context.actor,
+        correlationId: context.correlationId,
+        causationId: context.requestId,
+      },
+    };
+    if (keyed) {
+      const existing = foldBuild((await this.store.readStream(buildStream(buildId))) as unknown as BuildEvent[]);
+      if (existing.status !== 'none') return this.replay(existing, command);
+    }
+    await handleCommand(this.store, buildDecider, buildStream(buildId), command);
+    return { buildId, status: 'queued', replayed: false };
+  }
+
+  private replay(existing: Exclude<Build, { status: 'none' }>, command: QueueBuild): QueueBuildResult {
+    const { ref, source, dockerfile, tag, priority } = existing;
+    const original = requestShape({ ...ref, source, dockerfile, tag, priority, idempotencyKey: existing.idempotencyKey });
+    if (original !== requestShape(command.data)) {
+      throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused',
+        'This Idempotency-Key was already used for a different build request; use a new key for a new build.',
+        [{ field: 'Idempotency-Key', message: 'already used with a different request body' }]);
+    }
+    return { buildId: ref.buildId, status: 'queued', replayed: true };
+  }
+}

@@ -1,0 +1,90 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { BuildNotFoundError, buildStream } from '@lib/domain';
+import { EVENT_STORE, EventStore } from '@lib/event-store';
+import { invalidField } from '@lib/shared';
+import { buildStatusProjection, BuildStatusView } from '../projections/build-status.projection';
+import { READ_STORE, ReadStore } from '../read-store/read-store.port';
+import { decodeCursor, encodeCursor, ListBuildsQueryDto } from './list-builds.dto';
+
+export type BuildPage = { items: BuildStatusView[]; nextCursor: string | null };
+
+export type BuildHistoryEntry = {
+  globalPosition: number;
+  streamRevision: number;
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  recordedAt: string;
+  actor: string;
+  correlationId: string;
+  causationId: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+};
+
+export class GetBuildQuery extends Query<BuildStatusView> {
+  constructor(readonly buildId: string) {
+    super();
+  }
+}
+export class ListBuildsQuery extends Query<BuildPage> {
+  constructor(readonly filter: ListBuildsQueryDto) {
+    super();
+  }
+}
+export class GetBuildHistoryQuery extends Query<BuildHistoryEntry[]> {
+  constructor(readonly buildId: string) {
+    super();
+  }
+}
+
+@QueryHandler(GetBuildQuery)
+export class GetBuildHandler implements IQueryHandler<GetBuildQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+  async execute({ buildId }: GetBuildQuery): Promise<BuildStatusView> {
+    const view = (await this.readStore.get(buildStatusProjection, buildId)) as BuildStatusView | null;
+    if (!view) throw new BuildNotFoundError(buildId);
+    return view;
+  }
+}
+
+@QueryHandler(ListBuildsQuery)
+export class ListBuildsHandler implements IQueryHandler<ListBuildsQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+  async execute({ filter }: ListBuildsQuery): Promise<BuildPage> {
+    const limit = filter.limit ?? 50;
+    const before = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+    if (before === null) throw invalidField('cursor', 'must be a value returned as nextCursor');
+    const equals = {
+      ...(filter.org ? { org: filter.org } : {}),
+      ...(filter.repo ? { repo: filter.repo } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+    };
+    const rows = (await this.readStore.list(buildStatusProjection, { equals, orderBy: 'queued_position', before, limit: limit + 1 })) as BuildStatusView[];
+    const items = rows.slice(0, limit);
+    return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].queuedPosition) : null };
+  }
+}
+
+@QueryHandler(GetBuildHistoryQuery)
+export class GetBuildHistoryHandler implements IQueryHandler<GetBuildHistoryQuery> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  async execute({ buildId }: GetBuildHistoryQuery): Promise<BuildHistoryEntry[]> {
+    const events = await this.store.readStream(buildStream(buildId));
+    if (events.length === 0) throw new BuildNotFoundError(buildId);
+    return events.map((event) => ({
+      globalPosition: event.globalPosition,
+      streamRevision: event.streamRevision,
+      eventId: event.metadata.eventId,
+      type: event.type,
+      occurredAt: event.metadata.occurredAt,
+      recordedAt: event.recordedAt,
+      actor: event.metadata.actor,
+      correlationId: event.metadata.correlationId,
+      causationId: event.metadata.causationId,
+      schemaVersion: event.metadata.schemaVersion,
+      data: { ...event.data },
+    }));
+  }
+}

@@ -1,0 +1,145 @@
+import {
+  AccountType,
+  BUILD_EVENT_TYPES,
+  BUILD_STREAM_PREFIX,
+  BuildEvent,
+  BuildSource,
+  BuildStatus,
+  FailureClass,
+  FailurePhase,
+  FallbackScope,
+} from '@lib/domain';
+import { RecordedEvent } from '@lib/event-store';
+import { Projection } from './projection';
+
+export type BuildStatusView = {
+  buildId: string;
+  org: string;
+  repo: string;
+  accountType: AccountType;
+  status: BuildStatus;
+  source: BuildSource;
+  dockerfile: string;
+  tag: string;
+  priority: number;
+  attempt: number;
+  retries: number;
+  backend: string | null;
+  node: string | null;
+  registryEndpoint: string | null;
+  imageId: string | null;
+  buildDurationMs: number | null;
+  registry: string | null;
+  repository: string | null;
+  digest: string | null;
+  failure: { phase: FailurePhase; failureClass: FailureClass; message: string } | null;
+  fallbacks: { scope: FallbackScope; from: string; to: string; reason: string; at: string }[];
+  notBefore: string | null;
+  canceledBy: string | null;
+  timestamps: {
+    queuedAt: string;
+    startedAt: string | null;
+    imageBuiltAt: string | null;
+    pushStartedAt: string | null;
+    pushedAt: string | null;
+    failedAt: string | null;
+    retryScheduledAt: string | null;
+    canceledAt: string | null;
+    timedOutAt: string | null;
+    expiredAt: string | null;
+    updatedAt: string;
+  };
+  /** Global position of the BuildQueued event: the list's sort key and cursor. */
+  queuedPosition: number;
+  /** Global position of the last event applied to this view. */
+  lastPosition: number;
+  eventCount: number;
+};
+
+type Stamp = keyof BuildStatusView['timestamps'];
+
+const touch = (view: BuildStatusView, event: RecordedEvent, changes: Partial<BuildStatusView>, stamp?: Stamp): BuildStatusView => ({
+  ...view,
+  ...changes,
+  timestamps: { ...view.timestamps, ...(stamp ? { [stamp]: event.metadata.occurredAt } : {}), updatedAt: event.metadata.occurredAt },
+  lastPosition: event.globalPosition,
+  eventCount: view.eventCount + 1,
+});
+
+const queued = (event: RecordedEvent & BuildEvent & { type: 'BuildQueued' }): BuildStatusView => {
+  const { buildId, org, repo, accountType, source, dockerfile, tag, priority } = event.data;
+  const at = event.metadata.occurredAt;
+  return {
+    buildId, org, repo, accountType, status: 'queued', source, dockerfile, tag, priority,
+    attempt: 1, retries: 0, backend: null, node: null, registryEndpoint: null, imageId: null, buildDurationMs: null,
+    registry: null, repository: null, digest: null, failure: null, fallbacks: [], notBefore: null, canceledBy: null,
+    timestamps: {
+      queuedAt: at, startedAt: null, imageBuiltAt: null, pushStartedAt: null, pushedAt: null, failedAt: null,
+      retryScheduledAt: null, canceledAt: null, timedOutAt: null, expiredAt: null, updatedAt: at,
+    },
+    queuedPosition: event.globalPosition,
+    lastPosition: event.globalPosition,
+    eventCount: 1,
+  };
+};
+
+/** Folds one build event into the status view. Pure. */
+export const evolveBuildStatus = (view: BuildStatusView | null, recorded: RecordedEvent): BuildStatusView | null => {
+  const event = recorded as RecordedEvent & BuildEvent;
+  if (event.type === 'BuildQueued') return view ?? queued(event as RecordedEvent & BuildEvent & { type: 'BuildQueued' });
+  if (view === null) return null; // an orphan event (its BuildQueued is missing) has nothing to update
+  switch (event.type) {
+    case 'BuildStarted':
+      return touch(view, recorded, { status: 'running', attempt: event.data.attempt, backend: event.data.backend, node: event.data.node, imageId: null, registryEndpoint: null, notBefore: null }, 'startedAt');
+    case 'BuildImageBuilt':
+      return touch(view, recorded, { imageId: event.data.imageId, buildDurationMs: event.data.durationMs }, 'imageBuiltAt');
+    case 'BuildPushStarted':
+      return touch(view, recorded, { status: 'pushing', registryEndpoint: event.data.registryEndpoint }, 'pushStartedAt');
+    case 'BuildPushed': {
+      const { registry, repository, digest } = event.data;
+      return touch(view, recorded, { status: 'pushed', registry, repository, digest, failure: null }, 'pushedAt');
+    }
+    case 'BuildFailed': {
+      const { phase, failureClass, message } = event.data;
+      return touch(view, recorded, { status: 'failed', failure: { phase, failureClass, message } }, 'failedAt');
+    }
+    case 'BuildFellBack': {
+      const { scope, from, to, reason } = event.data;
+      const fallback = { scope, from, to, reason, at: event.metadata.occurredAt };
+      return touch(view, recorded, { fallbacks: [...view.fallbacks, fallback], ...(scope === 'backend' ? { backend: to } : { registryEndpoint: to }) });
+    }
+    case 'BuildRetryScheduled':
+      return touch(view, recorded, { status: 'queued', attempt: event.data.attempt, retries: view.retries + 1, notBefore: event.data.notBefore }, 'retryScheduledAt');
+    case 'BuildCanceled':
+      return touch(view, recorded, { status: 'canceled', canceledBy: event.data.canceledBy }, 'canceledAt');
+    case 'BuildTimedOut':
+      return touch(view, recorded, { status: 'timed-out', failure: { phase: event.data.phase, failureClass: 'build-timeout', message: `exceeded the time limit of ${event.data.limitSeconds}s` } }, 'timedOutAt');
+    case 'BuildExpired':
+      return touch(view, recorded, { status: 'expired' }, 'expiredAt');
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
+  }
+};
+
+export const buildStatusProjection: Projection<BuildStatusView> = {
+  name: 'build-status',
+  version: 1,
+  filter: { streamPrefixes: [BUILD_STREAM_PREFIX], eventTypes: BUILD_EVENT_TYPES },
+  storage: {
+    table: 'build_status',
+    columns: { org: 'TEXT', repo: 'TEXT', status: 'TEXT', account_type: 'TEXT', queued_position: 'INTEGER', updated_at: 'TEXT' },
+    indexes: [['queued_position'], ['org', 'queued_position'], ['org', 'repo', 'queued_position'], ['status', 'queued_position']],
+    toColumns: (view) => ({
+      org: view.org,
+      repo: view.repo,
+      status: view.status,
+      account_type: view.accountType,
+      queued_position: view.queuedPosition,
+      updated_at: view.timestamps.updatedAt,
+    }),
+  },
+  documentId: (event) => (typeof event.data.buildId === 'string' ? event.data.buildId : null),
+  evolve: evolveBuildStatus,
+};

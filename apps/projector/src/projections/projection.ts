@@ -1,0 +1,36 @@
+import { EventFilter, RecordedEvent } from '@lib/event-store';
+
+export type ColumnType = 'TEXT' | 'INTEGER' | 'REAL';
+export type ColumnValue = string | number | null;
+
+/** How a projection's documents are stored: a JSON document plus the columns that queries filter and sort on. */
+export type DocumentTable<Doc> = Readonly<{
+  table: string;
+  columns: Readonly<Record<string, ColumnType>>;
+  /** Each entry is one index: its columns in order. */
+  indexes: readonly (readonly string[])[];
+  toColumns: (doc: Doc) => Record<string, ColumnValue>;
+}>;
+
+/**
+ * A projection is pure (STYLE.md rule 16): `evolve` folds one event into the document it concerns,
+ * using only what the event carries (never the wall clock), so replaying the log gives the same
+ * documents byte for byte. The runner does all the I/O.
+ */
+export type Projection<Doc> = Readonly<{
+  name: string;
+  /** Bump when evolve or the table changes: a stored read model of another version is rebuilt from 0. */
+  version: number;
+  filter: Readonly<Required<EventFilter>>;
+  storage: DocumentTable<Doc>;
+  /** The id of the document an event updates, or null when the event concerns none. */
+  documentId: (event: RecordedEvent) => string | null;
+  /** Returns the new document, or null to delete it. */
+  evolve: (doc: Doc | null, event: RecordedEvent) => Doc | null;
+}>;
+
+export type AnyProjection = Projection<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const handles = (projection: AnyProjection, event: RecordedEvent): boolean =>
+  projection.filter.eventTypes.includes(event.type) &&
+  (projection.filter.streamPrefixes.length === 0 || projection.filter.streamPrefixes.some((prefix) => event.streamName.startsWith(prefix)));

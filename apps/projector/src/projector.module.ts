@@ -1,0 +1,22 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { AppConfig, sharedProviders } from '@lib/shared';
+import { GetBuildHandler, GetBuildHistoryHandler, ListBuildsHandler } from './builds/build-queries';
+import { BuildsController } from './builds/builds.controller';
+import { HealthController } from './health.controller';
+import { ProjectionsController } from './projections/projections.controller';
+import { projectorProviders } from './projector.providers';
+import { CatchUp } from './runner/catch-up.service';
+
+/** The query side: runs the projections and serves the read models. */
+@Module({})
+export class ProjectorModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ProjectorModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: [BuildsController, ProjectionsController, HealthController],
+      providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler],
+    };
+  }
+}

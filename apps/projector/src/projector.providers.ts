@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { EVENT_STORE, EventStore } from '@lib/event-store';
+import { AppConfig } from '@lib/shared';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildStatusProjection } from './projections/build-status.projection';
+import { AnyProjection } from './projections/projection';
+import { READ_STORE, ReadStore } from './read-store/read-store.port';
+import { SqliteReadStore } from './read-store/sqlite-read-store';
+import { ProjectionRunner } from './runner/projection-runner';
+
+/** Every projection the projector maintains. */
+export const PROJECTIONS: readonly AnyProjection[] = [buildStatusProjection];
+
+export const readModelsPath = (config: AppConfig): string => join(config.DATA_DIR, 'read-models.sqlite');
+
+@Injectable()
+export class ProjectorLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('projector');
+  constructor(
+    private readonly runner: ProjectionRunner,
+    @Inject(READ_STORE) private readonly readStore: ReadStore,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+    this.logger.log(`projections ${this.runner.projections.map((p) => p.name).join(', ')} following the log from position ${this.runner.position}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+    await this.readStore.close();
+  }
+}
+
+export const projectorProviders = (config: AppConfig): Provider[] => [
+  {
+    provide: READ_STORE,
+    useFactory: (): ReadStore => {
+      mkdirSync(config.DATA_DIR, { recursive: true });
+      return new SqliteReadStore({ path: readModelsPath(config) });
+    },
+  },
+  {
+    provide: ProjectionRunner,
+    useFactory: (store: EventStore, readStore: ReadStore) =>
+      new ProjectionRunner(store, readStore, PROJECTIONS, { batchSize: config.PROJECTOR_BATCH_SIZE }),
+    inject: [EVENT_STORE, READ_STORE],
+  },
+  ProjectorLifecycle,
+];

@@ -1,0 +1,122 @@
+import BetterSqlite3, { Database, Statement } from 'better-sqlite3';
+import { AnyProjection, ColumnValue } from '../projections/projection';
+import { CheckpointRecord, ListQuery, ProjectionChanges, ReadStore, StoredDocument } from './read-store.port';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+const quoted = (name: string): string => {
+  if (!IDENTIFIER.test(name)) throw new Error(`unsafe SQL identifier: ${name}`);
+  return `"${name}"`;
+};
+
+/**
+ * Read models in SQLite. Read models can always be rebuilt from the log, so the default is
+ * synchronous=NORMAL (durable across a process crash; a power loss may cost the last batches,
+ * which the runner then replays from its checkpoint, written in the same transaction).
+ */
+export class SqliteReadStore implements ReadStore {
+  private readonly db: Database;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(options: { path: string; synchronous?: 'FULL' | 'NORMAL' }) {
+    this.db = new BetterSqlite3(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+      name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, updated_at TEXT)`);
+  }
+
+  async prepare(projections: readonly AnyProjection[]): Promise<void> {
+    this.db.transaction(() => projections.forEach((projection) => this.prepareOne(projection)))();
+  }
+
+  private prepareOne(projection: AnyProjection): void {
+    const { table, columns, indexes } = projection.storage;
+    const stored = this.db.prepare('SELECT version FROM projection_checkpoints WHERE name = ?').get(projection.name) as { version: number } | undefined;
+    if (stored && stored.version !== projection.version) this.db.exec(`DROP TABLE IF EXISTS ${quoted(table)}`);
+    const columnSql = Object.entries(columns).map(([name, type]) => `${quoted(name)} ${type}`).join(', ');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${quoted(table)} (id TEXT PRIMARY KEY, doc TEXT NOT NULL, last_position INTEGER NOT NULL${columnSql ? `, ${columnSql}` : ''})`);
+    indexes.forEach((index) =>
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${quoted(`${table}_${index.join('_')}`)} ON ${quoted(table)} (${index.map(quoted).join(', ')})`),
+    );
+    if (!stored || stored.version !== projection.version) {
+      this.db.prepare('INSERT OR REPLACE INTO projection_checkpoints (name, version, position, updated_at) VALUES (?, ?, 0, NULL)').run(projection.name, projection.version);
+    }
+  }
+
+  async checkpoints(): Promise<CheckpointRecord[]> {
+    const rows = this.db.prepare('SELECT name, version, position, updated_at FROM projection_checkpoints ORDER BY name').all() as { name: string; version: number; position: number; updated_at: string | null }[];
+    return rows.map((row) => ({ name: row.name, version: row.version, position: row.position, updatedAt: row.updated_at }));
+  }
+
+  async loadMany(projection: AnyProjection, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
+    const found = new Map<string, StoredDocument>();
+    if (ids.length === 0) return found;
+    const select = this.statement(`SELECT id, doc, last_position FROM ${quoted(projection.storage.table)} WHERE id IN (SELECT value FROM json_each(?))`);
+    for (const row of select.all(JSON.stringify(ids)) as { id: string; doc: string; last_position: number }[]) {
+      found.set(row.id, { doc: JSON.parse(row.doc), lastPosition: row.last_position });
+    }
+    return found;
+  }
+
+  async commit(changes: readonly ProjectionChanges[], at: string): Promise<void> {
+    this.db.transaction(() => {
+      for (const change of changes) {
+        this.writeDocuments(change);
+        this.statement('UPDATE projection_checkpoints SET position = max(position, ?), updated_at = ? WHERE name = ?').run(change.checkpoint, at, change.projection.name);
+      }
+    })();
+  }
+
+  private writeDocuments({ projection, documents }: ProjectionChanges): void {
+    const { table, columns, toColumns } = projection.storage;
+    const names = Object.keys(columns);
+    const upsert = this.statement(
+      `INSERT INTO ${quoted(table)} (id, doc, last_position${names.map((n) => `, ${quoted(n)}`).join('')}) VALUES (?, ?, ?${names.map(() => ', ?').join('')})
+       ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, last_position = excluded.last_position${names.map((n) => `, ${quoted(n)} = excluded.${quoted(n)}`).join('')}`,
+    );
+    const remove = this.statement(`DELETE FROM ${quoted(table)} WHERE id = ?`);
+    for (const [id, { doc, lastPosition }] of documents) {
+      if (doc === null) {
+        remove.run(id);
+        continue;
+      }
+      const values = toColumns(doc);
+      upsert.run(id, JSON.stringify(doc), lastPosition, ...names.map((name) => values[name] ?? null));
+    }
+  }
+
+  async get(projection: AnyProjection, id: string): Promise<unknown | null> {
+    const row = this.statement(`SELECT doc FROM ${quoted(projection.storage.table)} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    return row ? JSON.parse(row.doc) : null;
+  }
+
+  async list(projection: AnyProjection, query: ListQuery): Promise<unknown[]> {
+    const where: string[] = [];
+    const params: ColumnValue[] = [];
+    for (const [column, value] of Object.entries(query.equals)) {
+      const values = Array.isArray(value) ? value : [value];
+      where.push(values.length === 1 ? `${quoted(column)} = ?` : `${quoted(column)} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    }
+    if (query.before !== undefined) {
+      where.push(`${quoted(query.orderBy)} < ?`);
+      params.push(query.before);
+    }
+    const sql = `SELECT doc FROM ${quoted(projection.storage.table)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${quoted(query.orderBy)} DESC LIMIT ?`;
+    return (this.statement(sql).all(...params, query.limit) as { doc: string }[]).map((row) => JSON.parse(row.doc));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}

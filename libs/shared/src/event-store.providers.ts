@@ -1,0 +1,40 @@
+import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { EVENT_STORE, EventStore, SqliteEventStore } from '@lib/event-store';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppConfig } from './config/app-config';
+import { Clock, SystemClock } from './ports/clock';
+import { CryptoIdGenerator, IdGenerator } from './ports/ids';
+
+export const eventsDatabasePath = (config: AppConfig): string => join(config.DATA_DIR, 'events.sqlite');
+
+/** EventStoreDB when EVENTSTORE_CONNECTION_STRING is set, otherwise the embedded SQLite store under DATA_DIR. */
+export const createEventStore = async (config: AppConfig): Promise<EventStore> => {
+  if (config.EVENTSTORE_CONNECTION_STRING) {
+    const { EventStoreDbEventStore } = await import('@lib/event-store/eventstoredb/eventstoredb-event-store');
+    return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
+  }
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  return new SqliteEventStore({
+    path: eventsDatabasePath(config),
+    synchronous: config.SQLITE_SYNCHRONOUS,
+    pollIntervalMs: config.STORE_POLL_INTERVAL_MS,
+  });
+};
+
+@Injectable()
+export class EventStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+/** The providers both apps share (STYLE.md rule 4); each root module adds only its own. */
+export const sharedProviders = (config: AppConfig): Provider[] => [
+  { provide: AppConfig, useValue: config },
+  { provide: Clock, useClass: SystemClock },
+  { provide: IdGenerator, useClass: CryptoIdGenerator },
+  { provide: EVENT_STORE, useFactory: () => createEventStore(config) },
+  EventStoreLifecycle,
+];
