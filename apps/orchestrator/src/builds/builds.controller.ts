@@ -19,13 +19,13 @@ export class BuildsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ buildId: string; status: 'queued' }> {
+  ): Promise<{ buildId: string; status: 'queued'; position: number }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw invalidField('Idempotency-Key', 'must be 1..255 visible ASCII characters');
     }
     const result = await this.commands.execute(new QueueBuildCommand(body, idempotencyKey ?? null, context));
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
-    return { buildId: result.buildId, status: result.status };
+    return { buildId: result.buildId, status: result.status, position: result.position };
   }
 
   @Post(':buildId/cancel')

@@ -4,7 +4,7 @@ import { buildDecider, buildStream, CancelBuild } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { Clock, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
 
-export type CancelBuildResult = Readonly<{ buildId: string; status: 'canceled' }>;
+export type CancelBuildResult = Readonly<{ buildId: string; status: 'canceled'; position: number }>;
 
 export class CancelBuildCommand extends Command<CancelBuildResult> {
   constructor(
@@ -36,7 +36,7 @@ export class CancelBuildHandler implements ICommandHandler<CancelBuildCommand> {
         causationId: context.requestId,
       },
     };
-    await handleCommand(this.store, buildDecider, buildStream(buildId), command);
-    return { buildId, status: 'canceled' };
+    const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command);
+    return { buildId, status: 'canceled', position: outcome.lastPosition };
   }
 }

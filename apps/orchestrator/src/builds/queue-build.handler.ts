@@ -5,7 +5,8 @@ import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { Clock, handleCommand, HttpProblem, IdGenerator, nameBasedUuid, RequestContext } from '@lib/shared';
 import { QUEUE_DEFAULTS, QueueBuildDto } from './queue-build.dto';
 
-export type QueueBuildResult = Readonly<{ buildId: string; status: 'queued'; replayed: boolean }>;
+/** `position` is the global position of the BuildQueued event: pass it as ?minPosition= to the projector to read your write. */
+export type QueueBuildResult = Readonly<{ buildId: string; status: 'queued'; position: number; replayed: boolean }>;
 
 export class QueueBuildCommand extends Command<QueueBuildResult> {
   constructor(
@@ -58,14 +59,15 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
       },
     };
     if (keyed) {
-      const existing = foldBuild((await this.store.readStream(buildStream(buildId))) as unknown as BuildEvent[]);
-      if (existing.status !== 'none') return this.replay(existing, command);
+      const recorded = await this.store.readStream(buildStream(buildId));
+      const existing = foldBuild(recorded as unknown as BuildEvent[]);
+      if (existing.status !== 'none') return this.replay(existing, command, recorded[0].globalPosition);
     }
-    await handleCommand(this.store, buildDecider, buildStream(buildId), command);
-    return { buildId, status: 'queued', replayed: false };
+    const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command);
+    return { buildId, status: 'queued', position: outcome.lastPosition, replayed: false };
   }
 
-  private replay(existing: Exclude<Build, { status: 'none' }>, command: QueueBuild): QueueBuildResult {
+  private replay(existing: Exclude<Build, { status: 'none' }>, command: QueueBuild, position: number): QueueBuildResult {
     const { ref, source, dockerfile, tag, priority } = existing;
     const original = requestShape({ ...ref, source, dockerfile, tag, priority, idempotencyKey: existing.idempotencyKey });
     if (original !== requestShape(command.data)) {
@@ -73,6 +75,6 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
         'This Idempotency-Key was already used for a different build request; use a new key for a new build.',
         [{ field: 'Idempotency-Key', message: 'already used with a different request body' }]);
     }
-    return { buildId: ref.buildId, status: 'queued', replayed: true };
+    return { buildId: ref.buildId, status: 'queued', position, replayed: true };
   }
 }
