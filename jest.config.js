@@ -21,6 +21,8 @@ const tier = (displayName, testMatch, extra = {}) => ({
 });
 
 module.exports = {
+  // Compiles dist/ once per run: integration and e2e tests start the compiled apps as real processes.
+  globalSetup: '<rootDir>/test/support/global-setup.js',
   projects: [
     tier('unit', ['<rootDir>/{apps,libs,test}/**/*.spec.ts']),
     tier('int', ['<rootDir>/{apps,libs,test}/**/*.int-spec.ts']),
