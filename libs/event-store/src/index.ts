@@ -3,3 +3,4 @@ export * from './errors';
 export * from './validation';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-schema';
+export * from './eventstoredb/eventstoredb-event-store';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
-import { EVENT_STORE, EventStore, SqliteEventStore } from '@lib/event-store';
+import { EVENT_STORE, EventStore, EventStoreDbEventStore, SqliteEventStore } from '@lib/event-store';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from './config/app-config';
@@ -11,7 +11,6 @@ export const eventsDatabasePath = (config: AppConfig): string => join(config.DAT
 /** EventStoreDB when EVENTSTORE_CONNECTION_STRING is set, otherwise the embedded SQLite store under DATA_DIR. */
 export const createEventStore = async (config: AppConfig): Promise<EventStore> => {
   if (config.EVENTSTORE_CONNECTION_STRING) {
-    const { EventStoreDbEventStore } = await import('@lib/event-store/eventstoredb/eventstoredb-event-store');
     return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
   }
   mkdirSync(config.DATA_DIR, { recursive: true });

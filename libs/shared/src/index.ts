@@ -9,3 +9,4 @@ export * from './http/request-context';
 export * from './http/create-http-app';
 export * from './event-store.providers';
 export * from './http/build-id.pipe';
+export * from './http/patterns';

@@ -14,10 +14,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ACCOUNT_TYPES, AccountType } from '@lib/domain';
+import { SLUG } from '@lib/shared';
 import { IsGitRef, IsGitSourceUrl } from './git-source.validators';
 
-/** Lower-case names like a registry namespace: letters and digits, single separators inside. */
-export const SLUG = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** A relative path inside the build context: no absolute path, no '..' segment, no control characters. */
 const CONTEXT_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\0-\x1f\\]{1,1024}$/;

@@ -1,8 +1,8 @@
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { BUILD_STATUSES, BuildStatus } from '@lib/domain';
+import { SLUG } from '@lib/shared';
 
-const SLUG = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const CURSOR = /^[A-Za-z0-9_-]{1,32}$/;
 
 export const encodeCursor = (position: number): string => Buffer.from(`q:${position}`).toString('base64url');

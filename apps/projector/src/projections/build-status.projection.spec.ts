@@ -178,7 +178,7 @@ describe('build-status projection: evolveBuildStatus', () => {
       given(history.queued()).when(buildStarted()).then(runningView);
     });
 
-    it('given a build queued for retry, runs the next attempt and forgets the previous image, endpoint and notBefore', () => {
+    it('given a build queued for retry, runs the next attempt and forgets the previous image, build duration, endpoint and notBefore', () => {
       given(history.queuedForRetry()).when(startedAgain()).then({
         ...queuedForRetryView,
         status: 'running',
@@ -188,8 +188,8 @@ describe('build-status projection: evolveBuildStatus', () => {
         imageId: null,
         registryEndpoint: null,
         notBefore: null,
-        // The previous attempt's duration and failure stay visible until this attempt replaces them.
-        buildDurationMs: 120_000,
+        // The previous attempt's failure stays visible until this attempt ends; its image and duration do not.
+        buildDurationMs: null,
         failure: failedView.failure,
         timestamps: { ...queuedForRetryView.timestamps, startedAt: SECOND_START, updatedAt: SECOND_START },
         lastPosition: 59,
@@ -229,6 +229,7 @@ describe('build-status projection: evolveBuildStatus', () => {
       const pushedAt = '2026-11-16T09:20:00.000Z';
       given(retried).when(buildPushed({}, { occurredAt: pushedAt })).then({
         ...queuedForRetryView,
+        buildDurationMs: null, // this attempt recorded no BuildImageBuilt
         status: 'pushed',
         attempt: 2,
         backend: 'docker-secondary',
@@ -319,6 +320,7 @@ describe('build-status projection: evolveBuildStatus', () => {
       const retry = buildRetryScheduled({ attempt: 3, notBefore: '2026-11-16T09:30:00.000Z' }, { eventId: 'e0000000-0000-4000-8000-000000000015', occurredAt: '2026-11-16T09:16:01.000Z' });
       given(events).when(retry).then({
         ...queuedForRetryView,
+        buildDurationMs: null, // attempt 2 built no image
         attempt: 3,
         retries: 2,
         backend: 'docker-secondary',

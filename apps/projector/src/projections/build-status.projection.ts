@@ -90,7 +90,7 @@ export const evolveBuildStatus = (view: BuildStatusView | null, recorded: Record
   if (view === null) return null; // an orphan event (its BuildQueued is missing) has nothing to update
   switch (event.type) {
     case 'BuildStarted':
-      return touch(view, recorded, { status: 'running', attempt: event.data.attempt, backend: event.data.backend, node: event.data.node, imageId: null, registryEndpoint: null, notBefore: null }, 'startedAt');
+      return touch(view, recorded, { status: 'running', attempt: event.data.attempt, backend: event.data.backend, node: event.data.node, imageId: null, buildDurationMs: null, registryEndpoint: null, notBefore: null }, 'startedAt');
     case 'BuildImageBuilt':
       return touch(view, recorded, { imageId: event.data.imageId, buildDurationMs: event.data.durationMs }, 'imageBuiltAt');
     case 'BuildPushStarted':

@@ -168,7 +168,8 @@ export class PositionIndex {
     const at = this.lowerBound(entry.commit);
     if (this.entries[at]?.commit === entry.commit) return;
     this.entries.splice(at, 0, entry);
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+    // Dropping the oldest half at once keeps a long forward scan linear.
+    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - Math.floor(this.capacity / 2));
   }
 
   /** The latest known event with commit <= `commit` that `accept`s. */
@@ -265,7 +266,7 @@ export type SubscriptionCursor = Readonly<{
   /** How far the log has been scanned (our global position). */
   position: number;
   live: boolean;
-  /** The server sends caughtUp/fellBehind (22.10+); before it has, we compare with the head at start. */
+  /** Recent servers send caughtUp/fellBehind; until one has, we compare with the head at start. */
   serverReportsLive: boolean;
 }>;
 

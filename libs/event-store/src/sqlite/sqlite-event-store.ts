@@ -231,6 +231,8 @@ export class SqliteEventStore implements EventStore {
     const signals = [this.closing.signal, ...(options.signal ? [options.signal] : [])];
     const stopped = () => signals.some((signal) => signal.aborted);
     while (!stopped()) {
+      // Read the commit counter before the head: a commit landing in between then wakes the wait below.
+      const version = this.dataVersion();
       const head = this.head();
       if (head > position) {
         const rows = this.selectAfter(position, head, batchSize, options.filter);
@@ -239,7 +241,7 @@ export class SqliteEventStore implements EventStore {
         yield { events: rows.map(toRecorded), position, caughtUp: reached >= head };
         continue;
       }
-      await waitForChange(this.db, this.appended, this.pollIntervalMs, signals);
+      await waitForChange(this.db, version, this.appended, this.pollIntervalMs, signals);
     }
   }
 
@@ -247,6 +249,10 @@ export class SqliteEventStore implements EventStore {
     this.closing.abort();
     if (this.pending.length > 0) this.flush();
     if (this.db.open) this.db.close();
+  }
+
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   private head(): number {
