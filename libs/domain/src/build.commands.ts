@@ -15,7 +15,9 @@ export type QueueBuild = Command<
     source: BuildSource;
     dockerfile: string;
     tag: string;
+    repository: string;
     priority: number;
+    timeoutSeconds: number | null;
     idempotencyKey: string | null;
   }
 >;

@@ -53,7 +53,9 @@ describe('build decider: legal transitions', () => {
           source: { git: { url: 'https://git.example.com/acme/hello-world.git', ref: 'main' } },
           dockerfile: 'Dockerfile',
           tag: 'v1.2.3',
+          repository: 'acme/hello-world',
           priority: 5,
+          timeoutSeconds: null,
           idempotencyKey: 'push-7f3a9c',
         },
         metadata: { ...metadataFrom(command), actor: 'system:webhook' },
@@ -321,13 +323,15 @@ describe('build evolve', () => {
   });
 
   it('a queued build holds everything the queue event said', () => {
-    expect(foldBuild([buildQueued({ priority: 3, idempotencyKey: 'k-1' })])).toStrictEqual({
+    expect(foldBuild([buildQueued({ priority: 3, timeoutSeconds: 60, idempotencyKey: 'k-1' })])).toStrictEqual({
       status: 'queued',
       ref,
       source: { git: { url: 'https://git.example.com/acme/hello-world.git', ref: 'main' } },
       dockerfile: 'Dockerfile',
       tag: 'latest',
+      repository: 'acme/hello-world',
       priority: 3,
+      timeoutSeconds: 60,
       idempotencyKey: 'k-1',
       queuedAt: QUEUED_AT,
       ...fresh,

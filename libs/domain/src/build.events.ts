@@ -39,7 +39,11 @@ export type BuildQueued = Event<
     source: BuildSource;
     dockerfile: string;
     tag: string;
+    /** Where the image is pushed: `namespace/name` in the registry. Defaults to `<org>/<repo>`. */
+    repository: string;
     priority: number;
+    /** This build's own time limit, if it asked for one shorter than the configured maximum. */
+    timeoutSeconds: number | null;
     idempotencyKey: string | null;
   }
 >;

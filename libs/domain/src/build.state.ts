@@ -29,7 +29,9 @@ type Known = Readonly<{
   source: BuildSource;
   dockerfile: string;
   tag: string;
+  repository: string;
   priority: number;
+  timeoutSeconds: number | null;
   idempotencyKey: string | null;
   queuedAt: string;
   /** The attempt that is running, or that will run next when queued. Starts at 1. */
@@ -57,9 +59,9 @@ const known = (state: Build): ExistingBuild => {
 };
 
 const base = (state: ExistingBuild): Known => {
-  const { ref, source, dockerfile, tag, priority, idempotencyKey, queuedAt, attempt } = state;
+  const { ref, source, dockerfile, tag, repository, priority, timeoutSeconds, idempotencyKey, queuedAt, attempt } = state;
   const { backend, registryEndpoint, imageId, lastFailure } = state;
-  return { ref, source, dockerfile, tag, priority, idempotencyKey, queuedAt, attempt, backend, registryEndpoint, imageId, lastFailure };
+  return { ref, source, dockerfile, tag, repository, priority, timeoutSeconds, idempotencyKey, queuedAt, attempt, backend, registryEndpoint, imageId, lastFailure };
 };
 
 /** Folds one event into the state. Total and pure: replaying a stream always gives the same state. */
@@ -67,14 +69,16 @@ export const evolve = (state: Build, event: BuildEvent): Build => {
   const at = event.metadata.occurredAt;
   switch (event.type) {
     case 'BuildQueued': {
-      const { buildId, org, repo, accountType, source, dockerfile, tag, priority, idempotencyKey } = event.data;
+      const { buildId, org, repo, accountType, source, dockerfile, tag, repository, priority, timeoutSeconds, idempotencyKey } = event.data;
       return {
         status: 'queued',
         ref: { buildId, org, repo, accountType },
         source,
         dockerfile,
         tag,
+        repository,
         priority,
+        timeoutSeconds,
         idempotencyKey,
         queuedAt: at,
         attempt: 1,

@@ -17,6 +17,7 @@ import { ACCOUNT_TYPES, AccountType } from '@lib/domain';
 import { SLUG } from '@lib/shared';
 import { IsGitRef, IsGitSourceUrl } from './git-source.validators';
 
+const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*\/[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** A relative path inside the build context: no absolute path, no '..' segment, no control characters. */
 const CONTEXT_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\0-\x1f\\]{1,1024}$/;
@@ -53,8 +54,20 @@ export class QueueBuildDto {
   @IsOptional() @IsString() @Matches(DOCKER_TAG, { message: 'tag must be a Docker tag: up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -' })
   tag?: string;
 
+  /**
+   * Where to push, `namespace/name`; defaults to `<org>/<repo>`. The registry only lets a build push
+   * into its own account's namespace: another namespace is accepted here and refused at push time
+   * (auth-denied), where the registry's authorization decides.
+   */
+  @IsOptional() @IsString() @MaxLength(255) @Matches(REPOSITORY, { message: 'repository must be namespace/name in lower-case slugs' })
+  repository?: string;
+
   @IsOptional() @IsInt() @Min(0) @Max(9)
   priority?: number;
+
+  /** A time limit shorter than the configured maximum (BUILD_TIMEOUT_SECONDS). */
+  @IsOptional() @IsInt() @Min(1) @Max(24 * 3600)
+  timeoutSeconds?: number;
 }
 
 export class CancelBuildDto {

@@ -22,7 +22,7 @@ const IDEMPOTENCY_NAMESPACE = 'build-orchestrator/queue-build';
 
 /** The parts of a queued build that a repeated request with the same Idempotency-Key must match. */
 const requestShape = (data: QueueBuild['data']) =>
-  JSON.stringify([data.org, data.repo, data.accountType, data.source, data.dockerfile, data.tag, data.priority]);
+  JSON.stringify([data.org, data.repo, data.accountType, data.source, data.dockerfile, data.tag, data.repository, data.priority, data.timeoutSeconds]);
 
 @CommandHandler(QueueBuildCommand)
 export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
@@ -47,7 +47,9 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
         source: { git: { url: request.source.git.url, ref: request.source.git.ref ?? QUEUE_DEFAULTS.ref } },
         dockerfile: request.dockerfile ?? QUEUE_DEFAULTS.dockerfile,
         tag: request.tag ?? QUEUE_DEFAULTS.tag,
+        repository: request.repository ?? `${request.org}/${request.repo}`,
         priority: request.priority ?? QUEUE_DEFAULTS.priority,
+        timeoutSeconds: request.timeoutSeconds ?? null,
         idempotencyKey,
       },
       metadata: {
@@ -68,8 +70,8 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
   }
 
   private replay(existing: Exclude<Build, { status: 'none' }>, command: QueueBuild, position: number): QueueBuildResult {
-    const { ref, source, dockerfile, tag, priority } = existing;
-    const original = requestShape({ ...ref, source, dockerfile, tag, priority, idempotencyKey: existing.idempotencyKey });
+    const { ref, source, dockerfile, tag, repository, priority, timeoutSeconds } = existing;
+    const original = requestShape({ ...ref, source, dockerfile, tag, repository, priority, timeoutSeconds, idempotencyKey: existing.idempotencyKey });
     if (original !== requestShape(command.data)) {
       throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused',
         'This Idempotency-Key was already used for a different build request; use a new key for a new build.',

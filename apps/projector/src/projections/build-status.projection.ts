@@ -21,7 +21,10 @@ export type BuildStatusView = {
   source: BuildSource;
   dockerfile: string;
   tag: string;
+  /** The registry repository the build pushes to (`namespace/name`). */
+  targetRepository: string;
   priority: number;
+  timeoutSeconds: number | null;
   attempt: number;
   retries: number;
   backend: string | null;
@@ -67,10 +70,10 @@ const touch = (view: BuildStatusView, event: RecordedEvent, changes: Partial<Bui
 });
 
 const queued = (event: RecordedEvent & BuildEvent & { type: 'BuildQueued' }): BuildStatusView => {
-  const { buildId, org, repo, accountType, source, dockerfile, tag, priority } = event.data;
+  const { buildId, org, repo, accountType, source, dockerfile, tag, repository, priority, timeoutSeconds } = event.data;
   const at = event.metadata.occurredAt;
   return {
-    buildId, org, repo, accountType, status: 'queued', source, dockerfile, tag, priority,
+    buildId, org, repo, accountType, status: 'queued', source, dockerfile, tag, targetRepository: repository, priority, timeoutSeconds,
     attempt: 1, retries: 0, backend: null, node: null, registryEndpoint: null, imageId: null, buildDurationMs: null,
     registry: null, repository: null, digest: null, failure: null, fallbacks: [], notBefore: null, canceledBy: null,
     timestamps: {

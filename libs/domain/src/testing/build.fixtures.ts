@@ -78,7 +78,9 @@ export const buildQueued = eventFixture<BuildQueued>('BuildQueued', 1, QUEUED_AT
   source: { git: { url: 'https://git.example.com/acme/hello-world.git', ref: 'main' } },
   dockerfile: 'Dockerfile',
   tag: 'latest',
+  repository: 'acme/hello-world',
   priority: 0,
+  timeoutSeconds: null,
   idempotencyKey: null,
 }));
 export const buildStarted = eventFixture<BuildStarted>('BuildStarted', 2, '2026-11-16T09:01:00.000Z', () => ({
@@ -163,7 +165,9 @@ export const queueBuild = commandFixture<QueueBuild>('QueueBuild', 1, () => ({
   source: { git: { url: 'https://git.example.com/acme/hello-world.git', ref: 'main' } },
   dockerfile: 'Dockerfile',
   tag: 'latest',
+  repository: 'acme/hello-world',
   priority: 0,
+  timeoutSeconds: null,
   idempotencyKey: null,
 }));
 export const startBuild = commandFixture<StartBuild>('StartBuild', 2, () => ({ buildId: BUILD_ID, backend: 'docker-primary', node: 'node-1' }));
