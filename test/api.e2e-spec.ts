@@ -9,7 +9,8 @@ describe('HTTP API through both started apps', () => {
   let queries: string;
 
   beforeAll(async () => {
-    await apps.start();
+    // The command API alone: builds stay queued, so every status change here is the test's own.
+    await apps.start({ EXECUTOR_ENABLED: 'false' });
     commands = apps.orchestrator.url;
     queries = apps.projector.url;
   });

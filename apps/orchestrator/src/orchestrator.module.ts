@@ -4,17 +4,20 @@ import { AppConfig, sharedProviders } from '@lib/shared';
 import { BuildsController } from './builds/builds.controller';
 import { CancelBuildHandler } from './builds/cancel-build.handler';
 import { QueueBuildHandler } from './builds/queue-build.handler';
+import { executorControllers, executorProviders, logProviders } from './executor/executor.providers';
 import { HealthController } from './health.controller';
+import { BuildLogsController } from './logs/build-logs.controller';
 
-/** The command side: accepts build commands and appends their events. */
+/** The command side: accepts build commands and appends their events; with the executor, also runs them. */
 @Module({})
 export class OrchestratorModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const executor = config.EXECUTOR_ENABLED === 'true';
     return {
       module: OrchestratorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, HealthController],
-      providers: [...sharedProviders(config), QueueBuildHandler, CancelBuildHandler],
+      controllers: [BuildsController, BuildLogsController, HealthController, ...(executor ? executorControllers : [])],
+      providers: [...sharedProviders(config), ...logProviders(config), ...(executor ? executorProviders(config) : []), QueueBuildHandler, CancelBuildHandler],
     };
   }
 }

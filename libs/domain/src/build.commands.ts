@@ -53,3 +53,6 @@ export type BuildCommand =
   | CancelBuild
   | TimeOutBuild
   | ExpireBuild;
+
+/** Omit over each member of a union (a command without its metadata, say). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

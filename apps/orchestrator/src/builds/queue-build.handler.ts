@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Build, buildDecider, BuildEvent, buildStream, foldBuild, QueueBuild } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { Clock, handleCommand, HttpProblem, IdGenerator, nameBasedUuid, RequestContext } from '@lib/shared';
+import { AppConfig, Clock, handleCommand, HttpProblem, IdGenerator, invalidField, nameBasedUuid, RequestContext } from '@lib/shared';
 import { QUEUE_DEFAULTS, QueueBuildDto } from './queue-build.dto';
 
 /** `position` is the global position of the BuildQueued event: pass it as ?minPosition= to the projector to read your write. */
@@ -30,9 +30,13 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly config: AppConfig,
   ) {}
 
   async execute({ request, idempotencyKey, context }: QueueBuildCommand): Promise<QueueBuildResult> {
+    if (request.timeoutSeconds !== undefined && request.timeoutSeconds > this.config.BUILD_TIMEOUT_SECONDS) {
+      throw invalidField('timeoutSeconds', `must not exceed the configured maximum of ${this.config.BUILD_TIMEOUT_SECONDS}`);
+    }
     const now = this.clock.now();
     // With a key, the build id and event id are derived from it, so a repeat lands on the same stream.
     const keyed = idempotencyKey === null ? null : `${request.org}\n${idempotencyKey}`;

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { join } from 'node:path';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
@@ -39,6 +40,80 @@ export class AppConfig {
 
   @Transform(toInt) @IsInt() @Min(1) @Max(10000)
   STORE_POLL_INTERVAL_MS = 20;
+
+  // ------------------------------------------------------------ executor
+  /** Run queued builds in this orchestrator process (false: command API only). */
+  @IsIn(['true', 'false'])
+  EXECUTOR_ENABLED: 'true' | 'false' = 'true';
+
+  /** Docker engine, as the docker CLI reads it: unix:///path or tcp://127.0.0.1:port. */
+  @IsString() @Matches(/^(unix:\/\/\/\S+|tcp:\/\/[^\s/]+:\d+)$/, { message: 'DOCKER_HOST must be unix:///path or tcp://host:port' })
+  DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  EXECUTOR_CONCURRENCY = 2;
+
+  /** The name this executor's builds record as their backend. */
+  @IsString() @Matches(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: 'EXECUTOR_BACKEND must be a lower-case name' })
+  EXECUTOR_BACKEND = 'local';
+
+  /** Maximum time a build may run (fetch, build and push), in seconds; a build may ask for less. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 3600)
+  BUILD_TIMEOUT_SECONDS = 1800;
+
+  @Transform(toInt) @IsInt() @Min(6 * 1024 * 1024)
+  BUILD_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
+
+  /** CPU limit of each build step, in CPUs (fractions allowed as millicpus: 1500 = 1.5 CPUs). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(256000)
+  BUILD_MILLICPUS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(8) @Max(1000000)
+  BUILD_PIDS_LIMIT = 512;
+
+  /** cgroup v1 pids hierarchy under which each build gets its own parent cgroup (pids limit). */
+  @IsString()
+  BUILD_CGROUP_ROOT = '/sys/fs/cgroup/pids';
+
+  /** Per-build work directories (source checkouts), removed after each attempt. */
+  @IsString() @MinLength(1)
+  WORK_DIR = '';
+
+  /** Size limit of one build's stored log; output beyond it is dropped with a marker line. */
+  @Transform(toInt) @IsInt() @Min(4096) @Max(1024 * 1024 * 1024)
+  BUILD_LOG_MAX_BYTES = 4 * 1024 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  GIT_TIMEOUT_SECONDS = 120;
+
+  /** Deadline of one push, including the manifest check; a stalled upload fails as registry-timeout. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 3600)
+  PUSH_TIMEOUT_SECONDS = 300;
+
+  // ------------------------------------------------------------ registry
+  /** host:port of the registry as the engine pushes to it (image names start with it). */
+  @IsString() @Matches(/^[A-Za-z0-9.-]+(:\d+)?$/, { message: 'REGISTRY_ADDR must be host[:port]' })
+  REGISTRY_ADDR = '127.0.0.1:5000';
+
+  @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'REGISTRY_URL must be an http(s) URL' })
+  REGISTRY_URL = 'http://127.0.0.1:5000';
+
+  /** The `service` the registry names in its challenge; tokens carry it as their audience. */
+  @IsString() @MinLength(1)
+  REGISTRY_SERVICE = 'build-orchestrator-registry';
+
+  @IsString() @MinLength(1)
+  REGISTRY_TOKEN_ISSUER = 'build-orchestrator';
+
+  /** PEM files of the token signing key and its certificate (the registry's rootcertbundle). */
+  @IsString() @MinLength(1)
+  REGISTRY_TOKEN_KEY = '.services/registry/token.key';
+
+  @IsString() @MinLength(1)
+  REGISTRY_TOKEN_CERT = '.services/registry/token.crt';
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(3600)
+  REGISTRY_TOKEN_TTL_SECONDS = 300;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +128,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): AppConfig => {
   const declared = Object.keys(new AppConfig()).concat('EVENTSTORE_CONNECTION_STRING');
   const raw = Object.fromEntries(declared.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);
+  if (!config.WORK_DIR) config.WORK_DIR = join(config.DATA_DIR, 'work');
   const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) {
     throw new ConfigError(

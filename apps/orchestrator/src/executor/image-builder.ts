@@ -1,0 +1,95 @@
+import type Docker from 'dockerode';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pack } from 'tar-fs';
+import { Readable } from 'node:stream';
+import { readProgress } from './docker-engine';
+
+export type BuildLimits = Readonly<{ memoryBytes: number; milliCpus: number; pidsLimit: number; cgroupRoot: string }>;
+
+export type BuildRequest = Readonly<{ buildId: string; contextDir: string; dockerfile: string; imageRef: string }>;
+
+export class ImageBuildError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageBuildError';
+  }
+}
+
+const CPU_PERIOD = 100_000;
+
+/**
+ * Builds images with the engine's build API: no network, no privilege, memory and CPU limits on
+ * every step, and each build under its own cgroup parent whose pids.max bounds every step's
+ * processes. Errors the engine reports inside its HTTP-200 progress stream fail the build.
+ */
+export class ImageBuilder {
+  constructor(
+    private readonly docker: Docker,
+    private readonly limits: BuildLimits,
+    private readonly onWarning: (message: string) => void,
+  ) {}
+
+  async build(request: BuildRequest, log: (text: string) => void, signal: AbortSignal): Promise<string> {
+    const cgroupParent = this.createCgroup(request.buildId);
+    try {
+      const context = pack(request.contextDir, { ignore: (name) => name === join(request.contextDir, '.git') });
+      const stream = await this.docker.buildImage(context, {
+        t: request.imageRef,
+        dockerfile: request.dockerfile,
+        networkmode: 'none',
+        memory: this.limits.memoryBytes,
+        memswap: this.limits.memoryBytes,
+        cpuperiod: CPU_PERIOD,
+        cpuquota: Math.round((this.limits.milliCpus / 1000) * CPU_PERIOD),
+        pull: false,
+        rm: true,
+        forcerm: true,
+        ...(cgroupParent ? { cgroupparent: cgroupParent } : {}),
+        abortSignal: signal,
+      } as Docker.ImageBuildOptions);
+      let imageId: string | null = null;
+      let failure: string | null = null;
+      await readProgress(stream as Readable, (message) => {
+        if (message.stream) log(message.stream);
+        if (message.aux?.ID) imageId = message.aux.ID;
+        if (message.error || message.errorDetail) {
+          failure = message.errorDetail?.message ?? message.error ?? 'build failed';
+          log(`${failure}\n`);
+        }
+      }, signal);
+      if (failure) throw new ImageBuildError(failure);
+      if (!imageId) throw new ImageBuildError('the engine ended the build without reporting an image id');
+      return imageId;
+    } finally {
+      this.removeCgroup(cgroupParent);
+    }
+  }
+
+  /** A cgroup v1 pids parent for this build, or null (with a warning) where the engine cannot use one. */
+  private createCgroup(buildId: string): string | null {
+    const root = this.limits.cgroupRoot;
+    if (!existsSync(join(root, 'pids.max')) && !existsSync(join(root, 'cgroup.procs'))) {
+      this.onWarning(`no pids cgroup hierarchy at ${root}: BUILD_PIDS_LIMIT is not enforced`);
+      return null;
+    }
+    const relative = `/build-orchestrator/${buildId}`;
+    try {
+      mkdirSync(join(root, relative), { recursive: true });
+      writeFileSync(join(root, relative, 'pids.max'), String(this.limits.pidsLimit));
+      return relative;
+    } catch (error) {
+      this.onWarning(`cannot create the pids cgroup ${relative}: ${(error as Error).message}; BUILD_PIDS_LIMIT is not enforced`);
+      return null;
+    }
+  }
+
+  private removeCgroup(relative: string | null): void {
+    if (!relative) return;
+    try {
+      rmdirSync(join(this.limits.cgroupRoot, relative));
+    } catch {
+      // still populated by a container the engine is tearing down; the next start of this build id reuses it
+    }
+  }
+}

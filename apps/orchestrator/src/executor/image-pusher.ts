@@ -1,0 +1,76 @@
+import type Docker from 'dockerode';
+import { Readable } from 'node:stream';
+import { readProgress } from './docker-engine';
+import { classifyPushFailure, PushFailure } from './push-failure';
+
+export type PushTarget = Readonly<{ registryAddr: string; repository: string; tag: string }>;
+export type RegistryCredentials = Readonly<{ username: string; password: string }>;
+
+export class PushError extends Error {
+  constructor(readonly failure: PushFailure, message: string) {
+    super(message);
+    this.name = 'PushError';
+  }
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+/**
+ * Pushes with the engine (which reports refusals inside its progress stream), then confirms the
+ * manifest on the registry by digest: the engine's word alone is not proof of a push.
+ */
+export class ImagePusher {
+  constructor(
+    private readonly docker: Docker,
+    private readonly registryUrl: string,
+    private readonly pullToken: (repository: string) => string,
+  ) {}
+
+  async push(target: PushTarget, credentials: RegistryCredentials, log: (text: string) => void, signal: AbortSignal): Promise<string> {
+    const image = this.docker.getImage(`${target.registryAddr}/${target.repository}`);
+    const stream = (await image.push({
+      tag: target.tag,
+      authconfig: { username: credentials.username, password: credentials.password, serveraddress: target.registryAddr },
+      abortSignal: signal,
+    } as Docker.ImagePushOptions)) as NodeJS.ReadableStream;
+    let digest: string | null = null;
+    let failure: string | null = null;
+    await readProgress(stream as Readable, (message) => {
+      if (message.aux?.Digest) digest = message.aux.Digest;
+      if (message.status && !message.progress) log(`${message.id ? `${message.id}: ` : ''}${message.status}\n`);
+      if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error ?? 'push failed';
+    }, signal);
+    if (failure) {
+      log(`push failed: ${failure}\n`);
+      throw new PushError(classifyPushFailure(failure), failure);
+    }
+    if (!digest) throw new PushError({ phase: 'push', failureClass: 'registry-rejected' }, 'the engine ended the push without reporting a digest');
+    await this.confirm(target.repository, digest, signal);
+    log(`pushed ${target.registryAddr}/${target.repository}:${target.tag}@${digest}\n`);
+    return digest;
+  }
+
+  /** HEAD the manifest by digest; anything but a 200 with the same digest fails the push. */
+  private async confirm(repository: string, digest: string, signal: AbortSignal): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.registryUrl}/v2/${repository}/manifests/${digest}`, {
+        method: 'HEAD',
+        headers: { accept: MANIFEST_TYPES, authorization: `Bearer ${this.pullToken(repository)}` },
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new PushError(classifyPushFailure(`manifest check: ${(error as Error).message} ${String((error as Error).cause ?? '')}`), `the registry did not answer the manifest check: ${(error as Error).message}`);
+    }
+    if (response.status >= 500) throw new PushError({ phase: 'push', failureClass: 'registry-unavailable' }, `manifest check answered ${response.status}`);
+    if (response.status !== 200 || response.headers.get('docker-content-digest') !== digest) {
+      throw new PushError({ phase: 'push', failureClass: 'registry-rejected' }, `the registry does not hold the manifest ${digest} (HEAD answered ${response.status})`);
+    }
+  }
+}

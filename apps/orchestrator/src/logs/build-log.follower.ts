@@ -1,0 +1,66 @@
+import { Build, BuildEvent, buildStream, evolve, foldBuild } from '@lib/domain';
+import { EventStore, SubscriptionBatch } from '@lib/event-store';
+import { StringDecoder } from 'node:string_decoder';
+import { BuildLogStore } from './build-log.store';
+
+/** `lines`: complete lines (without the final newline); `offset`: the byte offset just after them. */
+export type LogMessage = { kind: 'log'; offset: number; lines: string } | { kind: 'end'; status: string };
+
+const FINISHED: readonly string[] = ['pushed', 'failed', 'canceled', 'timed-out', 'expired'];
+const POLL_MS = 200;
+
+/**
+ * Streams a build's log from `offset` as it grows, and ends once the build has ended and its log
+ * has been read to the end. Wakes on log growth (at once in this process, by polling across
+ * processes) and on the build's own events.
+ */
+export async function* followBuildLog(
+  store: EventStore,
+  logs: BuildLogStore,
+  buildId: string,
+  fromOffset: number,
+  signal: AbortSignal,
+): AsyncGenerator<LogMessage> {
+  const stream = buildStream(buildId);
+  const recorded = await store.readStream(stream);
+  let build: Build = foldBuild(recorded as unknown as BuildEvent[]);
+  const updates = store
+    .subscribeToAll({ afterPosition: recorded[recorded.length - 1]?.globalPosition ?? 0, filter: { streamPrefixes: [stream] }, signal })
+    [Symbol.asyncIterator]();
+  let nextUpdate: Promise<IteratorResult<SubscriptionBatch>> | null = null;
+  const decoder = new StringDecoder('utf8');
+  let offset = fromOffset;
+  let partial = '';
+  try {
+    while (!signal.aborted) {
+      const chunk = logs.read(buildId, offset);
+      if (chunk.length > 0) {
+        offset += chunk.length;
+        const text = partial + decoder.write(chunk);
+        const cut = text.lastIndexOf('\n');
+        partial = text.slice(cut + 1);
+        if (cut >= 0) yield { kind: 'log', offset: offset - Buffer.byteLength(partial), lines: text.slice(0, cut) };
+        continue;
+      }
+      if (FINISHED.includes(build.status)) {
+        const rest = partial + decoder.end();
+        if (rest) yield { kind: 'log', offset, lines: rest };
+        yield { kind: 'end', status: build.status };
+        return;
+      }
+      const wait = new AbortController();
+      nextUpdate ??= updates.next();
+      const woke = await Promise.race([
+        logs.waitForGrowth(buildId, offset, POLL_MS, AbortSignal.any([signal, wait.signal])).then(() => null),
+        nextUpdate,
+      ]);
+      wait.abort();
+      if (woke && !woke.done) {
+        build = woke.value.events.reduce((state, event) => evolve(state, event as unknown as BuildEvent), build);
+        nextUpdate = null;
+      }
+    }
+  } finally {
+    await updates.return?.(undefined);
+  }
+}

@@ -1,0 +1,54 @@
+import BetterSqlite3, { Database } from 'better-sqlite3';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { KeyGrant } from './registry-scope';
+
+export type IssuedKey = Readonly<{ username: string; password: string; expiresAt: string }>;
+
+type KeyRow = { username: string; key_hash: Buffer; account: string; repository: string; expires_at: string; revoked_at: string | null };
+
+const hash = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
+/**
+ * Ephemeral registry access keys, one per build attempt, scoped to the build's target repository.
+ * Only a SHA-256 of each key is stored (shared by every orchestrator process on the data directory);
+ * the key itself exists only in the memory of the process that runs the build.
+ */
+export class AccessKeys {
+  private readonly db: Database;
+
+  constructor(path: string) {
+    this.db = new BetterSqlite3(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS registry_access_keys (
+      username TEXT PRIMARY KEY, key_hash BLOB NOT NULL, build_id TEXT NOT NULL, account TEXT NOT NULL,
+      repository TEXT NOT NULL, issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)`);
+  }
+
+  issue(grant: KeyGrant & { buildId: string }, now: Date, ttlSeconds: number): IssuedKey {
+    const username = `build-${grant.buildId}`;
+    const password = `bok_${randomBytes(32).toString('base64url')}`;
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
+    this.db
+      .prepare(`INSERT OR REPLACE INTO registry_access_keys (username, key_hash, build_id, account, repository, issued_at, expires_at, revoked_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`)
+      .run(username, hash(password), grant.buildId, grant.account, grant.repository, now.toISOString(), expiresAt);
+    return { username, password, expiresAt };
+  }
+
+  /** The grant of a valid key, or null for an unknown, wrong, expired or revoked one. */
+  verify(username: string, password: string, now: Date): KeyGrant | null {
+    const row = this.db.prepare('SELECT * FROM registry_access_keys WHERE username = ?').get(username) as KeyRow | undefined;
+    if (!row || row.revoked_at !== null || Date.parse(row.expires_at) <= now.getTime()) return null;
+    if (!timingSafeEqual(row.key_hash, hash(password))) return null;
+    return { account: row.account, repository: row.repository };
+  }
+
+  revoke(buildId: string, now: Date): void {
+    this.db.prepare('UPDATE registry_access_keys SET revoked_at = ? WHERE build_id = ? AND revoked_at IS NULL').run(now.toISOString(), buildId);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
