@@ -84,6 +84,7 @@ export class BuildAttempt {
       clearTimeout(timer);
       this.tools.keys.revoke(this.buildId, this.tools.now());
       rmSync(workDir, { recursive: true, force: true });
+      this.tools.logs.seal(this.buildId, this.build.attempt);
     }
   }
 

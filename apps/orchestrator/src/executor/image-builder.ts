@@ -57,13 +57,32 @@ export class ImageBuilder {
           failure = message.errorDetail?.message ?? message.error ?? 'build failed';
           log(`${failure}\n`);
         }
-      }, signal);
+      }, signal).catch(async (error: unknown) => {
+        // Closing the stream makes the engine cancel the build, but its step container may live on
+        // for a while: a stopped build is only reported once nothing of it runs any more.
+        if (signal.aborted && cgroupParent) await this.killSteps(cgroupParent);
+        throw error;
+      });
       if (failure) throw new ImageBuildError(failure);
       if (!imageId) throw new ImageBuildError('the engine ended the build without reporting an image id');
       return imageId;
     } finally {
       this.removeCgroup(cgroupParent);
     }
+  }
+
+  /** Kills and awaits every container of this build still running (they all sit under its cgroup parent). */
+  private async killSteps(cgroupParent: string): Promise<void> {
+    const running = await this.docker.listContainers({ filters: { status: ['running', 'created', 'paused'] } });
+    await Promise.all(
+      running.map(async (summary) => {
+        const container = this.docker.getContainer(summary.Id);
+        const details = await container.inspect().catch(() => null);
+        if (details?.HostConfig.CgroupParent !== cgroupParent) return;
+        await container.kill().catch(() => undefined);
+        await container.wait().catch(() => undefined);
+      }),
+    );
   }
 
   /** A cgroup v1 pids parent for this build, or null (with a warning) where the engine cannot use one. */

@@ -8,11 +8,14 @@ export type LogMessage = { kind: 'log'; offset: number; lines: string } | { kind
 
 const FINISHED: readonly string[] = ['pushed', 'failed', 'canceled', 'timed-out', 'expired'];
 const POLL_MS = 200;
+const UNSEALED_GRACE_MS = 10_000;
 
 /**
- * Streams a build's log from `offset` as it grows, and ends once the build has ended and its log
- * has been read to the end. Wakes on log growth (at once in this process, by polling across
- * processes) and on the build's own events.
+ * Streams a build's log from `offset` as it grows, and ends once the build has ended and the log
+ * of its last attempt is complete (sealed by the executor) and read to the end. Wakes on log
+ * growth (at once in this process, by polling across processes) and on the build's own events.
+ * An attempt whose executor died never gets its seal: then the stream ends `UNSEALED_GRACE_MS`
+ * after the build ended.
  */
 export async function* followBuildLog(
   store: EventStore,
@@ -24,6 +27,8 @@ export async function* followBuildLog(
   const stream = buildStream(buildId);
   const recorded = await store.readStream(stream);
   let build: Build = foldBuild(recorded as unknown as BuildEvent[]);
+  let attemptsStarted = recorded.filter((event) => event.type === 'BuildStarted').length;
+  let finishedAt: number | null = null;
   const updates = store
     .subscribeToAll({ afterPosition: recorded[recorded.length - 1]?.globalPosition ?? 0, filter: { streamPrefixes: [stream] }, signal })
     [Symbol.asyncIterator]();
@@ -42,7 +47,9 @@ export async function* followBuildLog(
         if (cut >= 0) yield { kind: 'log', offset: offset - Buffer.byteLength(partial), lines: text.slice(0, cut) };
         continue;
       }
-      if (FINISHED.includes(build.status)) {
+      finishedAt = FINISHED.includes(build.status) ? (finishedAt ?? Date.now()) : null;
+      const complete = attemptsStarted === 0 || logs.sealedAttempt(buildId) >= attemptsStarted || (finishedAt !== null && Date.now() - finishedAt > UNSEALED_GRACE_MS);
+      if (finishedAt !== null && complete) {
         const rest = partial + decoder.end();
         if (rest) yield { kind: 'log', offset, lines: rest };
         yield { kind: 'end', status: build.status };
@@ -57,6 +64,7 @@ export async function* followBuildLog(
       wait.abort();
       if (woke && !woke.done) {
         build = woke.value.events.reduce((state, event) => evolve(state, event as unknown as BuildEvent), build);
+        attemptsStarted += woke.value.events.filter((event) => event.type === 'BuildStarted').length;
         nextUpdate = null;
       }
     }

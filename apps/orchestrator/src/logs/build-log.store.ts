@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const TRUNCATED = '[log truncated: this build reached its log size limit; further output is dropped]\n';
@@ -54,6 +54,21 @@ export class BuildLogStore {
     this.appended.emit(buildId);
   }
 
+  /** Marks the log of an attempt as complete: the executor writes nothing more for it. */
+  seal(buildId: string, attempt: number): void {
+    writeFileSync(join(this.dir, `${buildId}.sealed`), String(attempt));
+    this.appended.emit(buildId);
+  }
+
+  /** The last attempt whose log is complete, 0 if none. */
+  sealedAttempt(buildId: string): number {
+    try {
+      return Number(readFileSync(join(this.dir, `${buildId}.sealed`), 'utf8')) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
   /** Bytes from `offset` to the current end (at most `limit`). */
   read(buildId: string, offset = 0, limit = this.maxBytes): Buffer {
     let fd: number;
@@ -73,7 +88,7 @@ export class BuildLogStore {
     }
   }
 
-  /** Resolves when the log of `buildId` may have grown past `offset`, or after `pollMs`. */
+  /** Resolves when this process writes to the log of `buildId`, after `pollMs` (other processes), or on abort. */
   waitForGrowth(buildId: string, offset: number, pollMs: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -82,7 +97,7 @@ export class BuildLogStore {
         signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setInterval(() => this.size(buildId) > offset && done(), pollMs);
+      const timer = setInterval(() => done(), pollMs);
       this.appended.on(buildId, done);
       signal.addEventListener('abort', done);
       if (signal.aborted || this.size(buildId) > offset) done();
