@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '@lib/event-store';
 import Docker from 'dockerode';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -54,6 +55,23 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
     return response.body.buildId as string;
   };
   const finish = (buildId: string) => awaitBuildEvent(store, buildId, TERMINAL_EVENTS);
+  /** Pulls an image from the registry (with an access key of its own) and returns what it prints. */
+  const pullAndRun = async (reference: string, repository: string): Promise<string> => {
+    const [account] = repository.split('/');
+    const keys = new AccessKeys(join(apps.dataDir, 'credentials.sqlite'));
+    const key = keys.issue({ buildId: `puller-${randomUUID()}`, account, repository }, new Date(), 60);
+    keys.close();
+    const pull = await docker.pull(reference, { authconfig: { username: key.username, password: key.password, serveraddress: registry.addr } });
+    await new Promise((resolve, reject) => docker.modem.followProgress(pull, (error) => (error ? reject(error) : resolve(null))));
+    const container = await docker.createContainer({ Image: reference, Tty: true, HostConfig: { NetworkMode: 'none' } });
+    await container.start();
+    await container.wait();
+    const output = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
+    await container.remove({ force: true });
+    await docker.getImage(reference).remove({ force: true }).catch(() => undefined);
+    return output;
+  };
+
   /** Follows the build's log (server-sent events) until a line containing `text` arrives. */
   const logLineAppears = async (buildId: string, text: string): Promise<void> => {
     const response = await fetch(`${commands}/builds/${buildId}/logs?follow=true`);
@@ -77,19 +95,18 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
     const types = (await store.readStream(`build-${buildId}`)).map((e) => e.type);
     expect(types).toEqual(['BuildQueued', 'BuildStarted', 'BuildImageBuilt', 'BuildPushStarted', 'BuildPushed']);
 
-    const reference = `${registry.addr}/acme/hello@${end.data.digest}`;
-    await docker.getImage(`${registry.addr}/acme/hello:v1`).remove({ force: true }).catch(() => undefined);
-    const puller = new AccessKeys(join(apps.dataDir, 'credentials.sqlite'));
-    const key = puller.issue({ buildId: 'test-puller', account: 'acme', repository: 'acme/hello' }, new Date(), 60);
-    puller.close();
-    const pull = await docker.pull(reference, { authconfig: { username: key.username, password: key.password, serveraddress: registry.addr } });
-    await new Promise((resolve, reject) => docker.modem.followProgress(pull, (error) => (error ? reject(error) : resolve(null))));
-    const container = await docker.createContainer({ Image: reference, HostConfig: { NetworkMode: 'none', AutoRemove: false } });
-    await container.start();
-    await container.wait();
-    const output = (await container.logs({ stdout: true, stderr: true })).toString('utf8');
-    await container.remove({ force: true });
+    const output = await pullAndRun(`${registry.addr}/acme/hello@${end.data.digest}`, 'acme/hello');
     expect(output).toContain('hello from the build');
+  });
+
+  it('pushes each of two concurrent builds of the same repository and tag with its own image', async () => {
+    const first = gitRepository({ Dockerfile: dockerfile('RUN echo "first build" > /hello.txt', 'CMD ["cat", "/hello.txt"]') });
+    const second = gitRepository({ Dockerfile: dockerfile('RUN echo "second build" > /hello.txt', 'CMD ["cat", "/hello.txt"]') });
+    const ids = await Promise.all([first, second].map((url) => submit({ repo: 'shared', tag: 'same', source: { git: { url, ref: 'main' } } })));
+    const ends = await Promise.all(ids.map(finish));
+    expect(ends.map((end) => end.type)).toEqual(['BuildPushed', 'BuildPushed']);
+    const outputs = await Promise.all(ends.map((end) => pullAndRun(`${registry.addr}/acme/shared@${end.data.digest}`, 'acme/shared')));
+    expect(outputs.map((output) => output.trim())).toEqual(['first build', 'second build']);
   });
 
   it('fails a build whose RUN step fails as build-error, with the failing line in the logs', async () => {

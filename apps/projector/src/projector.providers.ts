@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { AppConfig } from '@lib/shared';
 import { mkdirSync } from 'node:fs';
@@ -15,7 +15,7 @@ export const PROJECTIONS: readonly AnyProjection[] = [buildStatusProjection];
 export const readModelsPath = (config: AppConfig): string => join(config.DATA_DIR, 'read-models.sqlite');
 
 @Injectable()
-export class ProjectorLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('projector');
   constructor(
     private readonly runner: ProjectionRunner,
@@ -27,8 +27,12 @@ export class ProjectorLifecycle implements OnApplicationBootstrap, OnApplication
     this.logger.log(`projections ${this.runner.projections.map((p) => p.name).join(', ')} following the log from position ${this.runner.position}`);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** The runner stops before the event store closes (at onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.runner.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.readStore.close();
   }
 }

@@ -54,6 +54,11 @@ export class BuildAttempt {
     return this.build.ref.buildId;
   }
 
+  /** This attempt's own local image name: concurrent builds of one repository and tag never share it. */
+  private get imageRef(): string {
+    return `${this.settings.registryAddr}/${this.build.repository}:bo-${this.buildId}-${this.build.attempt}`;
+  }
+
   get timeoutSeconds(): number {
     return Math.min(this.build.timeoutSeconds ?? this.settings.maxTimeoutSeconds, this.settings.maxTimeoutSeconds);
   }
@@ -84,6 +89,7 @@ export class BuildAttempt {
       clearTimeout(timer);
       this.tools.keys.revoke(this.buildId, this.tools.now());
       rmSync(workDir, { recursive: true, force: true });
+      await this.tools.builder.discard(this.imageRef);
       this.tools.logs.seal(this.buildId, this.build.attempt);
     }
   }
@@ -95,13 +101,12 @@ export class BuildAttempt {
     const commit = await this.tools.fetcher.fetch(source.git, workDir, signal);
     this.log(`checked out ${commit}\n`);
     const started = this.tools.now().getTime();
-    const imageRef = `${this.settings.registryAddr}/${repository}:${tag}`;
-    const imageId = await this.tools.builder.build({ buildId: ref.buildId, contextDir: workDir, dockerfile, imageRef }, (text) => this.log(text), signal);
+    const imageId = await this.tools.builder.build({ buildId: ref.buildId, contextDir: workDir, dockerfile, imageRef: this.imageRef }, (text) => this.log(text), signal);
     await this.commands.send({ type: 'RecordImageBuilt', data: { buildId: ref.buildId, imageId, durationMs: this.tools.now().getTime() - started } });
     const key = this.tools.keys.issue({ buildId: ref.buildId, account: ref.org, repository }, this.tools.now(), this.settings.pushTimeoutSeconds + 60);
     await this.commands.send({ type: 'StartPush', data: { buildId: ref.buildId, registryEndpoint: this.settings.registryAddr } });
     const digest = await this.withPushDeadline((pushSignal) =>
-      this.tools.pusher.push({ registryAddr: this.settings.registryAddr, repository, tag }, key, (text) => this.log(text), pushSignal),
+      this.tools.pusher.push({ registryAddr: this.settings.registryAddr, repository, tag, imageRef: this.imageRef }, key, (text) => this.log(text), pushSignal),
     );
     await this.commands.send({ type: 'RecordPush', data: { buildId: ref.buildId, registry: this.settings.registryAddr, repository, tag, digest } });
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { BUILD_STREAM_PREFIX, IllegalTransitionError } from '@lib/domain';
 import { EVENT_STORE, EventStore, RevisionConflictError } from '@lib/event-store';
 import { AppConfig, Clock, IdGenerator } from '@lib/shared';
@@ -15,7 +15,7 @@ export const EXECUTOR_TOOLS = Symbol('EXECUTOR_TOOLS');
  * orchestrators on one store never run the same build: the loser's append conflicts.
  */
 @Injectable()
-export class ExecutorService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ExecutorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('executor');
   private readonly tracker = new BuildTracker();
   private readonly running = new Map<string, BuildAttempt>();
@@ -37,7 +37,8 @@ export class ExecutorService implements OnApplicationBootstrap, OnApplicationShu
     this.loop = this.follow().catch((error: Error) => this.logger.error(`executor stopped following the log: ${error.stack ?? error.message}`));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the stores close (their hooks run at onApplicationShutdown): attempts still write to them. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.following.abort();
     if (this.wakeUp) clearTimeout(this.wakeUp);
     const attempts = [...this.running.values()];

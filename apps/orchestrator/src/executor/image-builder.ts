@@ -71,6 +71,11 @@ export class ImageBuilder {
     }
   }
 
+  /** Removes a built image once it is pushed or failed, so an engine's disk does not fill with old builds. */
+  async discard(imageRef: string): Promise<void> {
+    await this.docker.getImage(imageRef).remove().catch(() => undefined);
+  }
+
   /** Kills and awaits every container of this build still running (they all sit under its cgroup parent). */
   private async killSteps(cgroupParent: string): Promise<void> {
     const running = await this.docker.listContainers({ filters: { status: ['running', 'created', 'paused'] } });

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { readProgress } from './docker-engine';
 import { classifyPushFailure, PushFailure } from './push-failure';
 
-export type PushTarget = Readonly<{ registryAddr: string; repository: string; tag: string }>;
+/** `imageRef`: the build's own local name for its image; `tag` is given to it only for the push. */
+export type PushTarget = Readonly<{ registryAddr: string; repository: string; tag: string; imageRef: string }>;
 export type RegistryCredentials = Readonly<{ username: string; password: string }>;
 
 export class PushError extends Error {
@@ -31,7 +32,37 @@ export class ImagePusher {
     private readonly pullToken: (repository: string) => string,
   ) {}
 
+  private readonly tagLocks = new Map<string, Promise<unknown>>();
+
+  /**
+   * Pushes the build's image as `repository:tag`. The shared tag exists on the engine only while
+   * this push holds it (one push per tag at a time in this process), so concurrent builds of the
+   * same tag never push each other's image.
+   */
   async push(target: PushTarget, credentials: RegistryCredentials, log: (text: string) => void, signal: AbortSignal): Promise<string> {
+    const name = `${target.registryAddr}/${target.repository}`;
+    return this.exclusively(`${name}:${target.tag}`, async () => {
+      await this.docker.getImage(target.imageRef).tag({ repo: name, tag: target.tag });
+      try {
+        return await this.pushTagged(target, credentials, log, signal);
+      } finally {
+        await this.docker.getImage(`${name}:${target.tag}`).remove({ noprune: true }).catch(() => undefined);
+      }
+    });
+  }
+
+  private async exclusively<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tagLocks.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.tagLocks.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.tagLocks.get(key) === current) this.tagLocks.delete(key);
+    }
+  }
+
+  private async pushTagged(target: PushTarget, credentials: RegistryCredentials, log: (text: string) => void, signal: AbortSignal): Promise<string> {
     const image = this.docker.getImage(`${target.registryAddr}/${target.repository}`);
     const stream = (await image.push({
       tag: target.tag,

@@ -29,8 +29,14 @@ export async function* followBuildLog(
   let build: Build = foldBuild(recorded as unknown as BuildEvent[]);
   let attemptsStarted = recorded.filter((event) => event.type === 'BuildStarted').length;
   let finishedAt: number | null = null;
+  // Stopped through its signal: an async generator waiting for new events would not see return().
+  const stopUpdates = new AbortController();
   const updates = store
-    .subscribeToAll({ afterPosition: recorded[recorded.length - 1]?.globalPosition ?? 0, filter: { streamPrefixes: [stream] }, signal })
+    .subscribeToAll({
+      afterPosition: recorded[recorded.length - 1]?.globalPosition ?? 0,
+      filter: { streamPrefixes: [stream] },
+      signal: AbortSignal.any([signal, stopUpdates.signal]),
+    })
     [Symbol.asyncIterator]();
   let nextUpdate: Promise<IteratorResult<SubscriptionBatch>> | null = null;
   const decoder = new StringDecoder('utf8');
@@ -69,6 +75,6 @@ export async function* followBuildLog(
       }
     }
   } finally {
-    await updates.return?.(undefined);
+    stopUpdates.abort();
   }
 }
