@@ -32,6 +32,11 @@ export interface ReadStore {
   checkpoints(): Promise<CheckpointRecord[]>;
   loadMany(projection: AnyProjection, ids: readonly string[]): Promise<Map<string, StoredDocument>>;
   commit(changes: readonly ProjectionChanges[], at: string): Promise<void>;
+  /**
+   * Catching up (far behind the head), a store may trade durability against an OS crash for speed,
+   * as long as it then rebuilds rather than serve torn read models; live, it is durable again.
+   */
+  setCatchingUp(catchingUp: boolean): Promise<void>;
   get(projection: AnyProjection, id: string): Promise<unknown | null>;
   list(projection: AnyProjection, query: ListQuery): Promise<unknown[]>;
   close(): Promise<void>;

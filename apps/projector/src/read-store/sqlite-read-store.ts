@@ -1,6 +1,42 @@
 import BetterSqlite3, { Database, Statement } from 'better-sqlite3';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AnyProjection, ColumnValue } from '../projections/projection';
 import { CheckpointRecord, ListQuery, ProjectionChanges, ReadStore, StoredDocument } from './read-store.port';
+
+const syncDirectory = (path: string): void => {
+  const fd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+};
+
+/** Changes at every boot of the machine; unknown (never equal) where the kernel does not tell. */
+const bootId = (): string => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return `unknown-${process.pid}-${Date.now()}`;
+  }
+};
+
+const writeDurably = (path: string): void => {
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, `${bootId()}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  syncDirectory(path);
+};
+
+const removeDurably = (path: string): void => {
+  rmSync(path, { force: true });
+  syncDirectory(path);
+};
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const quoted = (name: string): string => {
@@ -9,18 +45,35 @@ const quoted = (name: string): string => {
 };
 
 /**
- * Read models in SQLite. Read models can always be rebuilt from the log, so the default is
+ * Read models in SQLite. Read models can always be rebuilt from the log, so live they run at
  * synchronous=NORMAL (durable across a process crash; a power loss may cost the last batches,
  * which the runner then replays from its checkpoint, written in the same transaction).
+ *
+ * While catching up they run at synchronous=OFF: no fsync per checkpoint, which is most of the
+ * cost of a long replay. A process crash is still safe then (the OS keeps every write); an OS crash
+ * could tear the file. So a fsynced marker file records "catching up" with the kernel's boot id:
+ * found at start-up from an earlier boot, the store starts from an empty file (a rebuild from
+ * position 0) instead of trusting it; from this boot, only the process died and the file stands.
  */
 export class SqliteReadStore implements ReadStore {
   private readonly db: Database;
   private readonly statements = new Map<string, Statement>();
+  private readonly marker: string;
+  private readonly synchronous: 'FULL' | 'NORMAL';
+  private catchingUp = false;
 
   constructor(options: { path: string; synchronous?: 'FULL' | 'NORMAL' }) {
+    this.marker = `${options.path}.catching-up`;
+    this.synchronous = options.synchronous ?? 'NORMAL';
+    if (options.path !== ':memory:' && existsSync(this.marker)) {
+      if (readFileSync(this.marker, 'utf8').trim() !== bootId()) {
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
+      }
+      rmSync(this.marker, { force: true });
+    }
     this.db = new BetterSqlite3(options.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    this.db.pragma(`synchronous = ${this.synchronous}`);
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
       name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, updated_at TEXT)`);
@@ -84,6 +137,20 @@ export class SqliteReadStore implements ReadStore {
       const values = toColumns(doc);
       upsert.run(id, JSON.stringify(doc), lastPosition, ...names.map((name) => values[name] ?? null));
     }
+  }
+
+  async setCatchingUp(catchingUp: boolean): Promise<void> {
+    if (catchingUp === this.catchingUp || this.db.memory) return;
+    if (catchingUp) {
+      writeDurably(this.marker);
+      this.db.pragma('synchronous = OFF');
+    } else {
+      this.db.pragma(`synchronous = ${this.synchronous}`);
+      // Under NORMAL a checkpoint syncs the WAL and the database: everything written while OFF is on disk.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      removeDurably(this.marker);
+    }
+    this.catchingUp = catchingUp;
   }
 
   async get(projection: AnyProjection, id: string): Promise<unknown | null> {

@@ -10,6 +10,9 @@ export type RunnerOptions = Readonly<{
   afterCommit?: (position: number) => void;
 }>;
 
+/** Further behind the head than this many batches at start, the read store may run in catch-up mode. */
+const CATCH_UP_THRESHOLD_BATCHES = 10;
+
 type Waiter = { position: number; resolve: (reached: boolean) => void; timer: NodeJS.Timeout };
 
 /** Everything the projections want, as one subscription filter. */
@@ -46,6 +49,8 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     await this.readStore.prepare(this.projections);
     for (const record of await this.readStore.checkpoints()) this.positions.set(record.name, record.position);
+    const behind = (await this.store.headPosition()) - this.position;
+    if (behind > CATCH_UP_THRESHOLD_BATCHES * (this.options.batchSize ?? 1000)) await this.readStore.setCatchingUp(true);
     this.controller = new AbortController();
     this.running = this.follow(this.controller.signal).catch((error: Error) => {
       this.failure = error;
@@ -113,8 +118,9 @@ export class ProjectionRunner {
       const events = batch.events.filter((event) => event.globalPosition > checkpoint && handles(projection, event));
       changes.push({ projection, documents: await this.fold(projection, events), checkpoint: batch.position });
     }
+    if (changes.length > 0) await this.readStore.commit(changes, (this.options.now?.() ?? new Date()).toISOString());
+    if (batch.caughtUp) await this.readStore.setCatchingUp(false);
     if (changes.length === 0) return;
-    await this.readStore.commit(changes, (this.options.now?.() ?? new Date()).toISOString());
     for (const change of changes) this.positions.set(change.projection.name, change.checkpoint);
     this.options.afterCommit?.(batch.position);
     const reached = this.position;
