@@ -1,10 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const ROOT = join(__dirname, '..', '..');
+/** The repository root, whether this file runs from test/support (jest) or dist/test/support (bench). */
+const ROOT = ((dir: string): string => {
+  while (!existsSync(join(dir, 'package.json'))) dir = join(dir, '..');
+  return dir;
+})(join(__dirname, '..', '..'));
 const ENTRY = {
   orchestrator: join(ROOT, 'dist/apps/orchestrator/src/main.js'),
   projector: join(ROOT, 'dist/apps/projector/src/main.js'),
@@ -19,7 +23,8 @@ export type RunningApp = { name: keyof typeof ENTRY; url: string; process: Child
 export const startApp = (name: keyof typeof ENTRY, env: Record<string, string>): Promise<RunningApp> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ENTRY[name]], {
-      env: { ...process.env, PORT: '0', PROJECTOR_PORT: '0', LOG_LEVEL: 'log', NO_COLOR: '1', ...env },
+      // LOG_LEVEL stays at least 'log': the "listening on" line is how the start is noticed.
+      env: { ...process.env, PORT: '0', PROJECTOR_PORT: '0', NO_COLOR: '1', ...env, LOG_LEVEL: env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'verbose' ? env.LOG_LEVEL : 'log' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output: string[] = [];
