@@ -12,6 +12,8 @@ export type RunnerOptions = Readonly<{
 
 /** Further behind the head than this many batches at start, the read store may run in catch-up mode. */
 const CATCH_UP_THRESHOLD_BATCHES = 10;
+/** Events per transaction at most; a live projector's batches are as small as what has arrived. */
+const DEFAULT_BATCH_SIZE = 1000;
 
 type Waiter = { position: number; resolve: (reached: boolean) => void; timer: NodeJS.Timeout };
 
@@ -50,7 +52,7 @@ export class ProjectionRunner {
     await this.readStore.prepare(this.projections);
     for (const record of await this.readStore.checkpoints()) this.positions.set(record.name, record.position);
     const behind = (await this.store.headPosition()) - this.position;
-    if (behind > CATCH_UP_THRESHOLD_BATCHES * (this.options.batchSize ?? 1000)) await this.readStore.setCatchingUp(true);
+    if (behind > CATCH_UP_THRESHOLD_BATCHES * (this.options.batchSize ?? DEFAULT_BATCH_SIZE)) await this.readStore.setCatchingUp(true);
     this.controller = new AbortController();
     this.running = this.follow(this.controller.signal).catch((error: Error) => {
       this.failure = error;
@@ -100,7 +102,7 @@ export class ProjectionRunner {
     const batches = this.store.subscribeToAll({
       afterPosition: this.position,
       filter: unionFilter(this.projections),
-      maxBatchSize: this.options.batchSize ?? 1000,
+      maxBatchSize: this.options.batchSize ?? DEFAULT_BATCH_SIZE,
       signal,
     });
     for await (const batch of batches) {
