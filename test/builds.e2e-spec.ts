@@ -84,7 +84,6 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
     }
     throw new Error(`the log of ${buildId} ended without "${text}":\n${received}`);
   };
-  const awaitLogLine = logLineAppears;
   const logsOf = async (buildId: string) => (await http('GET', `${commands}/builds/${buildId}/logs`)).text;
 
   it('builds and pushes a good Dockerfile; the image pulls from the registry by its digest and runs', async () => {
@@ -137,7 +136,7 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
     expect((await finish(buildId)).type).toBe('BuildCanceled');
     const types = (await store.readStream(`build-${buildId}`)).map((e) => e.type);
     expect(types).toEqual(['BuildQueued', 'BuildStarted', 'BuildCanceled']);
-    await awaitLogLine(buildId, '=== stopped: canceled');
+    await logLineAppears(buildId, '=== stopped: canceled');
     const sleepers = await docker.listContainers({ filters: { status: ['running'] } });
     expect(sleepers.filter((c) => c.Command.includes('running'))).toEqual([]);
   });

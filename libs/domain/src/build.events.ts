@@ -99,6 +99,3 @@ export const BUILD_EVENT_TYPES: readonly BuildEventType[] = [
   'BuildTimedOut',
   'BuildExpired',
 ];
-
-export const isBuildEvent = (event: { type: string }): event is BuildEvent =>
-  (BUILD_EVENT_TYPES as readonly string[]).includes(event.type);

@@ -2,6 +2,3 @@
 export const BUILD_STREAM_PREFIX = 'build-';
 
 export const buildStream = (buildId: string): string => `${BUILD_STREAM_PREFIX}${buildId}`;
-
-export const buildIdFromStream = (streamName: string): string | null =>
-  streamName.startsWith(BUILD_STREAM_PREFIX) ? streamName.slice(BUILD_STREAM_PREFIX.length) : null;

@@ -46,11 +46,6 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
     await Promise.all([this.loop, ...attempts.map((attempt) => attempt.done)]);
   }
 
-  /** Builds this process is running now. */
-  get runningBuildIds(): string[] {
-    return [...this.running.keys()];
-  }
-
   private async follow(): Promise<void> {
     const batches = this.store.subscribeToAll({ filter: { streamPrefixes: [BUILD_STREAM_PREFIX] }, signal: this.following.signal });
     for await (const batch of batches) {

@@ -1,4 +1,4 @@
-import { Build, BuildEvent, buildStream, evolve, foldBuild } from '@lib/domain';
+import { Build, BuildEvent, buildStream, evolve, foldBuild, isTerminal } from '@lib/domain';
 import { EventStore, SubscriptionBatch } from '@lib/event-store';
 import { StringDecoder } from 'node:string_decoder';
 import { BuildLogStore } from './build-log.store';
@@ -6,7 +6,6 @@ import { BuildLogStore } from './build-log.store';
 /** `lines`: complete lines (without the final newline); `offset`: the byte offset just after them. */
 export type LogMessage = { kind: 'log'; offset: number; lines: string } | { kind: 'end'; status: string };
 
-const FINISHED: readonly string[] = ['pushed', 'failed', 'canceled', 'timed-out', 'expired'];
 const POLL_MS = 200;
 const UNSEALED_GRACE_MS = 10_000;
 
@@ -53,7 +52,7 @@ export async function* followBuildLog(
         if (cut >= 0) yield { kind: 'log', offset: offset - Buffer.byteLength(partial), lines: text.slice(0, cut) };
         continue;
       }
-      finishedAt = FINISHED.includes(build.status) ? (finishedAt ?? Date.now()) : null;
+      finishedAt = build.status !== 'none' && isTerminal(build.status) ? (finishedAt ?? Date.now()) : null;
       const complete = attemptsStarted === 0 || logs.sealedAttempt(buildId) >= attemptsStarted || (finishedAt !== null && Date.now() - finishedAt > UNSEALED_GRACE_MS);
       if (finishedAt !== null && complete) {
         const rest = partial + decoder.end();

@@ -8,15 +8,3 @@ export class SystemClock extends Clock {
     return new Date();
   }
 }
-
-export class FixedClock extends Clock {
-  constructor(private current: Date) {
-    super();
-  }
-  now(): Date {
-    return new Date(this.current);
-  }
-  advance(ms: number): void {
-    this.current = new Date(this.current.getTime() + ms);
-  }
-}
