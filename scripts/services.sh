@@ -2,6 +2,9 @@
 # Brings up, idempotently, what the main job and the tests need on a Debian machine:
 #   - a Docker engine (Debian's docker.io) with no bridge and no private-range network, ever;
 #     an engine already reachable through DOCKER_HOST (or the default socket) is used instead;
+#   - a second, independent engine for the tests that build on two engines (own socket, data root,
+#     exec root and containerd namespace); one already reachable through DOCKER_HOST_2 (or its
+#     socket, SERVICES_ENGINE2_SOCKET) is used instead;
 #   - Debian's docker-registry on 127.0.0.1, with token authentication against the orchestrator;
 #   - a local base image built FROM scratch with the static busybox (nothing can be pulled here).
 # Usage: scripts/services.sh up|down|status. `down` stops only what `up` started.
@@ -10,6 +13,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE_DIR="${SERVICES_DIR:-$ROOT/.services}"
 ENGINE_SOCKET="${SERVICES_ENGINE_SOCKET:-/var/run/docker.sock}"
+ENGINE2_SOCKET="${SERVICES_ENGINE2_SOCKET:-/var/run/bo-engine2.sock}"
+ENGINE2_DATA_ROOT="${SERVICES_ENGINE2_DATA_ROOT:-/var/lib/bo-engine2}"
+ENGINE2_EXEC_ROOT="${SERVICES_ENGINE2_EXEC_ROOT:-/var/run/bo-engine2}"
 REGISTRY_ADDR="${REGISTRY_ADDR:-127.0.0.1:5000}"
 ORCHESTRATOR_URL="${ORCHESTRATOR_URL:-http://127.0.0.1:${PORT:-3000}}"
 REGISTRY_SERVICE="${REGISTRY_SERVICE:-build-orchestrator-registry}"
@@ -41,35 +47,74 @@ engine_answers() { docker ${1:+--host "$1"} version --format '{{.Server.Version}
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# ---------------------------------------------------------------- engine
-engine_up() {
-  if [ -n "${DOCKER_HOST:-}" ]; then
-    engine_answers "$DOCKER_HOST" || die "DOCKER_HOST=$DOCKER_HOST is set but no engine answers there"
-    log "using the engine at DOCKER_HOST=$DOCKER_HOST"
-    return
-  fi
-  if engine_answers "unix://$ENGINE_SOCKET"; then
-    log "using the engine already answering on $ENGINE_SOCKET"
-    return
-  fi
+# ---------------------------------------------------------------- engines
+bridges() { ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sort; }
+
+# Never let a bridge in a private range exist on this machine: remove docker0 and any bridge that
+# appeared while a dockerd of ours started (bridges that existed before are someone else's).
+forbid_new_bridges() {
+  local before="$1" name new=()
+  while read -r name; do [ -n "$name" ] && new+=("$name"); done < <(comm -13 <(echo "$before") <(bridges))
+  if ip link show docker0 >/dev/null 2>&1 && [[ " ${new[*]} " != *" docker0 "* ]]; then new+=(docker0); fi
+  [ ${#new[@]} -eq 0 ] && return
+  for name in "${new[@]}"; do ip link delete "$name" || true; done
+  die "bridge(s) ${new[*]} appeared and were removed; check dockerd flags"
+}
+
+# start_dockerd NAME SOCKET [more dockerd flags]: starts a dockerd of ours (pidfile, log and marker
+# NAME.* in STATE_DIR) with no bridge and no iptables, and waits until it answers.
+start_dockerd() {
+  local name="$1" socket="$2"; shift 2
   mkdir -p "$STATE_DIR"
-  log "starting dockerd on $ENGINE_SOCKET (no bridge, no iptables)"
-  nohup dockerd --host "unix://$ENGINE_SOCKET" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
-    --ip6tables=false --pidfile "$STATE_DIR/dockerd.pid" >"$STATE_DIR/dockerd.log" 2>&1 &
-  echo "$ENGINE_SOCKET" >"$STATE_DIR/dockerd.ours"
+  local before; before="$(bridges)"
+  log "starting $name on $socket (no bridge, no iptables)"
+  nohup dockerd --host "unix://$socket" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+    --ip6tables=false --pidfile "$STATE_DIR/$name.pid" "$@" >"$STATE_DIR/$name.log" 2>&1 &
+  echo "$socket" >"$STATE_DIR/$name.ours"
   local try
   for try in $(seq 1 60); do
-    engine_answers "unix://$ENGINE_SOCKET" && break
+    engine_answers "unix://$socket" && break
     # The pidfile appears a moment after start; a missing process later means dockerd gave up.
-    pid_alive "$STATE_DIR/dockerd.pid" || [ "$try" -lt 6 ] || die "dockerd exited: $(tail -5 "$STATE_DIR/dockerd.log")"
+    pid_alive "$STATE_DIR/$name.pid" || [ "$try" -lt 6 ] || die "$name exited: $(tail -5 "$STATE_DIR/$name.log")"
     sleep 0.5
   done
-  engine_answers "unix://$ENGINE_SOCKET" || die "dockerd did not answer within 30 s: $(tail -5 "$STATE_DIR/dockerd.log")"
-  # Never let a bridge in a private range exist on this machine.
-  if ip link show docker0 >/dev/null 2>&1; then ip link delete docker0; die "docker0 appeared and was removed; check dockerd flags"; fi
+  engine_answers "unix://$socket" || die "$name did not answer within 30 s: $(tail -5 "$STATE_DIR/$name.log")"
+  forbid_new_bridges "$before"
+}
+
+# use_or_start_engine NAME HOST_VARIABLE SOCKET [more dockerd flags]: an engine named by the
+# variable (DOCKER_HOST, DOCKER_HOST_2) or already answering on SOCKET is used as it is.
+use_or_start_engine() {
+  local name="$1" variable="$2" socket="$3"; shift 3
+  local host="${!variable:-}"
+  if [ -n "$host" ]; then
+    engine_answers "$host" || die "$variable=$host is set but no engine answers there"
+    log "using the engine at $variable=$host"
+    return
+  fi
+  if engine_answers "unix://$socket"; then
+    log "using the engine already answering on $socket"
+    return
+  fi
+  start_dockerd "$name" "$socket" "$@"
+}
+
+engine_up() { use_or_start_engine dockerd DOCKER_HOST "$ENGINE_SOCKET"; }
+
+# Its own data root, exec root (and so its own supervised containerd) and containerd namespaces:
+# nothing is shared with engine 1, even if a system containerd appears later. Engine 20.10 derives
+# its ID (docker info) from /etc/docker/key.json unless told otherwise: engine 2 gets a key of its
+# own (a daemon.json setting; there is no flag for it) so that the two engines have different IDs.
+engine2_up() {
+  mkdir -p "$STATE_DIR" "$ENGINE2_DATA_ROOT" "$ENGINE2_EXEC_ROOT"
+  printf '{ "deprecated-key-path": "%s" }\n' "$ENGINE2_DATA_ROOT/key.json" >"$STATE_DIR/dockerd2.json"
+  use_or_start_engine dockerd2 DOCKER_HOST_2 "$ENGINE2_SOCKET" \
+    --data-root "$ENGINE2_DATA_ROOT" --exec-root "$ENGINE2_EXEC_ROOT" --config-file "$STATE_DIR/dockerd2.json" \
+    --containerd-namespace bo-engine2 --containerd-plugins-namespace bo-engine2-plugins
 }
 
 engine_host() { echo "${DOCKER_HOST:-unix://$ENGINE_SOCKET}"; }
+engine2_host() { echo "${DOCKER_HOST_2:-unix://$ENGINE2_SOCKET}"; }
 
 # ---------------------------------------------------------------- registry
 registry_config() {
@@ -122,14 +167,20 @@ registry_up() {
 }
 
 # ---------------------------------------------------------------- base image
+# base_image_up HOST: builds the base image on the engine at HOST unless it is there already.
 base_image_up() {
-  local host; host="$(engine_host)"
+  local host="$1"
   if docker --host "$host" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then return; fi
-  log "building $BASE_IMAGE from scratch with the static busybox"
+  log "building $BASE_IMAGE on $host from scratch with the static busybox"
   local context; context="$(mktemp -d)"
   cp /bin/busybox "$context/busybox"
   printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nCMD ["/bin/sh"]\n' >"$context/Dockerfile"
-  DOCKER_BUILDKIT=0 docker --host "$host" build --network none -q -t "$BASE_IMAGE" "$context" >/dev/null
+  # The legacy builder's deprecation notice is noise; its output is shown only if the build fails.
+  local output
+  output="$(DOCKER_BUILDKIT=0 docker --host "$host" build --network none -q -t "$BASE_IMAGE" "$context" 2>&1)" || {
+    rm -rf "$context"
+    die "building $BASE_IMAGE on $host failed: $output"
+  }
   rm -rf "$context"
 }
 
@@ -148,30 +199,46 @@ stop_pidfile() {
 up() {
   need_packages
   engine_up
+  engine2_up
   registry_up
-  base_image_up
+  base_image_up "$(engine_host)"
+  base_image_up "$(engine2_host)"
   status
+}
+
+# stop_engine NAME: stops the dockerd NAME only if `up` started it.
+stop_engine() {
+  local name="$1"
+  [ -f "$STATE_DIR/$name.ours" ] || return 0
+  stop_pidfile "$STATE_DIR/$name.pid" "$name"
+  rm -f "$STATE_DIR/$name.ours"
 }
 
 down() {
   stop_pidfile "$STATE_DIR/registry.pid" "docker-registry"
-  if [ -f "$STATE_DIR/dockerd.ours" ]; then
-    stop_pidfile "$STATE_DIR/dockerd.pid" "dockerd"
-    rm -f "$STATE_DIR/dockerd.ours"
+  stop_engine dockerd2
+  stop_engine dockerd
+}
+
+line() { printf '%-15s %s\n' "$1:" "$2"; }
+
+# engine_status LABEL IMAGE_LABEL NAME HOST: one line on the engine and one on its base image.
+engine_status() {
+  local label="$1" image_label="$2" name="$3" host="$4"
+  if engine_answers "$host"; then
+    local owner="external"; [ -f "$STATE_DIR/$name.ours" ] && pid_alive "$STATE_DIR/$name.pid" && owner="started by services.sh"
+    line "$label" "up ($host, $(docker --host "$host" version --format '{{.Server.Version}}'), $owner)"
+  else
+    line "$label" "down ($host)"
   fi
+  if docker --host "$host" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then line "$image_label" "$BASE_IMAGE"; else line "$image_label" "missing ($BASE_IMAGE)"; fi
 }
 
 status() {
-  local host; host="$(engine_host)"
-  if engine_answers "$host"; then
-    local owner="external"; [ -f "$STATE_DIR/dockerd.ours" ] && pid_alive "$STATE_DIR/dockerd.pid" && owner="started by services.sh"
-    echo "engine:     up ($host, $(docker --host "$host" version --format '{{.Server.Version}}'), $owner)"
-  else
-    echo "engine:     down ($host)"
-  fi
-  if registry_answers; then echo "registry:   up (http://$REGISTRY_ADDR, token realm $ORCHESTRATOR_URL/registry/token)"; else echo "registry:   down ($REGISTRY_ADDR)"; fi
-  if docker --host "$host" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then echo "base image: $BASE_IMAGE"; else echo "base image: missing ($BASE_IMAGE)"; fi
-  echo "token key:  $STATE_DIR/registry/token.key"
+  engine_status engine "base image" dockerd "$(engine_host)"
+  engine_status "engine 2" "base image 2" dockerd2 "$(engine2_host)"
+  if registry_answers; then line registry "up (http://$REGISTRY_ADDR, token realm $ORCHESTRATOR_URL/registry/token)"; else line registry "down ($REGISTRY_ADDR)"; fi
+  line "token key" "$STATE_DIR/registry/token.key"
 }
 
 case "${1:-}" in

@@ -1,11 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { AppConfig, sharedProviders } from '@lib/shared';
+import { AppConfig, sharedProviders, topologyFrom } from '@lib/shared';
 import { BuildsController } from './builds/builds.controller';
 import { CancelBuildHandler } from './builds/cancel-build.handler';
 import { QueueBuildHandler } from './builds/queue-build.handler';
 import { executorControllers, executorProviders, logProviders } from './executor/executor.providers';
 import { HealthController } from './health.controller';
+import { DrainRouteHandler } from './routes/drain-route.handler';
+import { RoutesController } from './routes/routes.controller';
+import { ClusterViewService, TOPOLOGY } from './scheduling/cluster-view.service';
 import { BuildLogsController } from './logs/build-logs.controller';
 
 /** The command side: accepts build commands and appends their events; with the executor, also runs them. */
@@ -13,11 +16,21 @@ import { BuildLogsController } from './logs/build-logs.controller';
 export class OrchestratorModule {
   static forRoot(config: AppConfig): DynamicModule {
     const executor = config.EXECUTOR_ENABLED === 'true';
+    const topology = topologyFrom(config);
     return {
       module: OrchestratorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, BuildLogsController, HealthController, ...(executor ? executorControllers : [])],
-      providers: [...sharedProviders(config), ...logProviders(config), ...(executor ? executorProviders(config) : []), QueueBuildHandler, CancelBuildHandler],
+      controllers: [BuildsController, BuildLogsController, HealthController, RoutesController, ...(executor ? executorControllers : [])],
+      providers: [
+        ...sharedProviders(config),
+        { provide: TOPOLOGY, useValue: topology },
+        ClusterViewService,
+        ...logProviders(config),
+        ...(executor ? executorProviders(config) : []),
+        QueueBuildHandler,
+        CancelBuildHandler,
+        DrainRouteHandler,
+      ],
     };
   }
 }

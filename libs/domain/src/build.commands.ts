@@ -9,6 +9,13 @@ import { CommandMetadata } from './event';
 
 type Command<Type extends string, Data> = Readonly<{ type: Type; data: Readonly<Data>; metadata: CommandMetadata }>;
 
+/**
+ * Commands about a build that is already under way may name the attempt they are about: the
+ * decider refuses them once the build has moved on to another attempt (a late word from an
+ * executor that lost its lease must not land on the retry).
+ */
+type ForAttempt = { attempt?: number };
+
 export type QueueBuild = Command<
   'QueueBuild',
   BuildRef & {
@@ -21,25 +28,30 @@ export type QueueBuild = Command<
     idempotencyKey: string | null;
   }
 >;
-export type StartBuild = Command<'StartBuild', { buildId: string; backend: string; node: string }>;
-export type RecordImageBuilt = Command<'RecordImageBuilt', { buildId: string; imageId: string; durationMs: number }>;
-export type StartPush = Command<'StartPush', { buildId: string; registryEndpoint: string }>;
+/** Where a build moved from, and why, when it does not run (or push) where it would have. */
+export type FallbackFrom = Readonly<{ from: string; reason: string }>;
+
+/** `fallback`: the build starts on `backend` instead of `fallback.from` (recorded as BuildFellBack in the same append). */
+export type StartBuild = Command<'StartBuild', ForAttempt & { buildId: string; backend: string; node: string; executor: string; fallback: FallbackFrom | null }>;
+export type RecordImageBuilt = Command<'RecordImageBuilt', ForAttempt & { buildId: string; imageId: string; durationMs: number }>;
+export type StartPush = Command<'StartPush', ForAttempt & { buildId: string; registryEndpoint: string; fallback: FallbackFrom | null }>;
 export type RecordPush = Command<
   'RecordPush',
-  { buildId: string; registry: string; repository: string; tag: string; digest: string }
+  ForAttempt & { buildId: string; registry: string; repository: string; tag: string; digest: string }
 >;
 export type FailBuild = Command<
   'FailBuild',
-  { buildId: string; phase: FailurePhase; failureClass: FailureClass; message: string }
+  ForAttempt & { buildId: string; phase: FailurePhase; failureClass: FailureClass; message: string }
 >;
 export type FallBack = Command<
   'FallBack',
-  { buildId: string; scope: FallbackScope; from: string; to: string; reason: string }
+  ForAttempt & { buildId: string; scope: FallbackScope; from: string; to: string; reason: string }
 >;
-export type ScheduleRetry = Command<'ScheduleRetry', { buildId: string; notBefore: string; reason: string }>;
+export type ScheduleRetry = Command<'ScheduleRetry', ForAttempt & { buildId: string; notBefore: string; delayMs: number; reason: string }>;
+export type GiveUpRetrying = Command<'GiveUpRetrying', ForAttempt & { buildId: string; reason: string }>;
 export type CancelBuild = Command<'CancelBuild', { buildId: string; reason: string | null }>;
-export type TimeOutBuild = Command<'TimeOutBuild', { buildId: string; limitSeconds: number }>;
-export type ExpireBuild = Command<'ExpireBuild', { buildId: string; ttlSeconds: number }>;
+export type TimeOutBuild = Command<'TimeOutBuild', ForAttempt & { buildId: string; limitSeconds: number }>;
+export type ExpireBuild = Command<'ExpireBuild', ForAttempt & { buildId: string; ttlSeconds: number }>;
 
 export type BuildCommand =
   | QueueBuild
@@ -50,6 +62,7 @@ export type BuildCommand =
   | FailBuild
   | FallBack
   | ScheduleRetry
+  | GiveUpRetrying
   | CancelBuild
   | TimeOutBuild
   | ExpireBuild;

@@ -6,7 +6,7 @@ import { BuildAlreadyExistsError, BuildNotFoundError, IllegalTransitionError } f
 import {
   BUILD_ID, DIGEST, IMAGE_ID, QUEUED_AT,
   buildCanceled, buildExpired, buildFailed, buildFellBack, buildImageBuilt, buildPushStarted, buildPushed, buildQueued,
-  buildRetryScheduled, buildStarted, buildTimedOut, cancelBuild, expireBuild, failBuild, fallBack, history, queueBuild,
+  buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, cancelBuild, expireBuild, failBuild, fallBack, giveUpRetrying, history, queueBuild,
   recordImageBuilt, recordPush, scheduleRetry, startBuild, startPush, timeOutBuild,
 } from './testing/build.fixtures';
 import { DeciderSpecification } from './testing/decider-spec';
@@ -69,7 +69,41 @@ describe('build decider: legal transitions', () => {
   ])('starts %s', (_, given, attempt) => {
     const command = startBuild({ backend: 'docker-secondary', node: 'node-7' });
     spec.given(given()).when(command).then([
-      { type: 'BuildStarted', data: { ...ref, attempt, backend: 'docker-secondary', node: 'node-7' }, metadata: metadataFrom(command) },
+      { type: 'BuildStarted', data: { ...ref, attempt, backend: 'docker-secondary', node: 'node-7', executor: 'node-1/executor-a' }, metadata: metadataFrom(command) },
+    ]);
+  });
+
+  it('starts on another backend than planned, recording the fallback first in the same decision', () => {
+    const command = startBuild(
+      { backend: 'docker-secondary', fallback: { from: 'docker-primary', reason: 'circuit of docker-primary is open' } },
+      { followingEventIds: ['e0000000-0000-4000-8000-0000000000f1'] },
+    );
+    spec.given(history.queuedForRetry()).when(command).then([
+      { type: 'BuildFellBack', data: { ...ref, scope: 'backend', from: 'docker-primary', to: 'docker-secondary', reason: 'circuit of docker-primary is open' }, metadata: metadataFrom(command) },
+      {
+        type: 'BuildStarted',
+        data: { ...ref, attempt: 2, backend: 'docker-secondary', node: 'node-1', executor: 'node-1/executor-a' },
+        metadata: { ...metadataFrom(command), eventId: 'e0000000-0000-4000-8000-0000000000f1' },
+      },
+    ]);
+  });
+
+  it('refuses a fallback start without an id for its second event, and a fallback to the same backend', () => {
+    spec.given(history.queued()).when(startBuild({ fallback: { from: 'docker-secondary', reason: 'drained' } })).thenThrows(Error, (error) => {
+      expect(error.message).toMatch(/followingEventIds/);
+    });
+    spec.given(history.queued()).when(startBuild({ fallback: { from: 'docker-primary', reason: 'drained' } }, { followingEventIds: ['e0000000-0000-4000-8000-0000000000f1'] }))
+      .thenThrows(IllegalTransitionError, { reason: 'falling back from docker-primary to itself' });
+  });
+
+  it('starts the push on a fallback registry endpoint, recording the fallback first', () => {
+    const command = startPush(
+      { registryEndpoint: 'secondary', fallback: { from: 'primary', reason: 'circuit of primary is open' } },
+      { followingEventIds: ['e0000000-0000-4000-8000-0000000000f2'] },
+    );
+    spec.given(history.imageBuilt()).when(command).then([
+      { type: 'BuildFellBack', data: { ...ref, scope: 'registry', from: 'primary', to: 'secondary', reason: 'circuit of primary is open' }, metadata: metadataFrom(command) },
+      { type: 'BuildPushStarted', data: { ...ref, registryEndpoint: 'secondary' }, metadata: { ...metadataFrom(command), eventId: 'e0000000-0000-4000-8000-0000000000f2' } },
     ]);
   });
 
@@ -125,14 +159,45 @@ describe('build decider: legal transitions', () => {
   });
 
   it.each([
-    ['a failed build', history.failed, 2],
-    ['a timed-out build', history.timedOut, 2],
-    ['a build that failed again in attempt 2', () => [...retriedAndRunning(), buildFailed({ attempt: 2 })], 3],
-  ])('schedules a retry of %s as the next attempt, keeping notBefore', (_, given, attempt) => {
-    const command = scheduleRetry({ notBefore: '2026-11-16T10:05:00.000Z', reason: 'backoff 5m' });
+    ['a failed build', history.failed, 2, 'registry-timeout'],
+    ['a timed-out build', history.timedOut, 2, 'build-timeout'],
+    ['a build that failed again in attempt 2', () => [...retriedAndRunning(), buildFailed({ attempt: 2 })], 3, 'registry-timeout'],
+  ] as const)('schedules a retry of %s as the next attempt, keeping notBefore and the class that caused it', (_, given, attempt, failureClass) => {
+    const command = scheduleRetry({ notBefore: '2026-11-16T10:05:00.000Z', delayMs: 300_000, reason: 'backoff 5m' });
     spec.given(given()).when(command).then([
-      { type: 'BuildRetryScheduled', data: { ...ref, attempt, notBefore: '2026-11-16T10:05:00.000Z', reason: 'backoff 5m' }, metadata: metadataFrom(command) },
+      { type: 'BuildRetryScheduled', data: { ...ref, attempt, notBefore: '2026-11-16T10:05:00.000Z', delayMs: 300_000, failureClass, reason: 'backoff 5m' }, metadata: metadataFrom(command) },
     ]);
+  });
+
+  it.each([
+    ['a push record from attempt 1 on the pushing attempt 2', recordPush({ attempt: 1 }), () => [...retriedAndRunning(), buildImageBuilt(), buildPushStarted()]],
+    ['a failure of attempt 1 on the running attempt 2', failBuild({ attempt: 1 }), retriedAndRunning],
+    ['a start for attempt 1 of a build queued for attempt 2', startBuild({ attempt: 1 }), history.queuedForRetry],
+    ['a second retry decision about attempt 1', scheduleRetry({ attempt: 1 }), () => [...retriedAndRunning(), buildFailed({ attempt: 2 })]],
+  ] as const)('refuses %s: commands naming an attempt apply only to that attempt', (_, command, given) => {
+    spec.given(given()).when(command).thenThrows(IllegalTransitionError, (error) => {
+      expect(error.reason).toMatch(/for attempt 1 but the build is at attempt [23]/);
+    });
+  });
+
+  it('accepts a command naming the current attempt', () => {
+    const command = failBuild({ attempt: 2, phase: 'build', failureClass: 'build-error', message: 'x' });
+    spec.given(retriedAndRunning()).when(command).then([
+      { type: 'BuildFailed', data: { ...ref, attempt: 2, phase: 'build', failureClass: 'build-error', message: 'x' }, metadata: metadataFrom(command) },
+    ]);
+  });
+
+  it('gives up retrying a failed build once, naming the class and the reason; a second time changes nothing', () => {
+    const command = giveUpRetrying({ reason: 'the org retry budget is spent' });
+    spec.given(history.failed()).when(command).then([
+      { type: 'BuildRetriesExhausted', data: { ...ref, attempt: 1, failureClass: 'registry-timeout', reason: 'the org retry budget is spent' }, metadata: metadataFrom(command) },
+    ]);
+    spec.given([...history.failed(), buildRetriesExhausted()]).when(command).then([]);
+  });
+
+  it('counts retries by the failure class that caused them', () => {
+    const state = foldBuild([...history.queuedForRetry(), buildStarted({ attempt: 2 }), buildFailed({ attempt: 2, failureClass: 'infrastructure', phase: 'infrastructure' }), buildRetryScheduled({ attempt: 3, failureClass: 'infrastructure' })]);
+    expect(state).toMatchObject({ status: 'queued', attempt: 3, retries: { 'registry-timeout': 1, infrastructure: 1 } });
   });
 
   it.each([
@@ -168,7 +233,7 @@ describe('build decider: legal transitions', () => {
     const userBuild = { buildId: BUILD_ID, org: 'alice', repo: 'dotfiles', accountType: 'user' } as const;
     const command = startBuild();
     spec.given([buildQueued(userBuild)]).when(command).then([
-      { type: 'BuildStarted', data: { ...userBuild, attempt: 1, backend: 'docker-primary', node: 'node-1' }, metadata: metadataFrom(command) },
+      { type: 'BuildStarted', data: { ...userBuild, attempt: 1, backend: 'docker-primary', node: 'node-1', executor: 'node-1/executor-a' }, metadata: metadataFrom(command) },
     ]);
   });
 });
@@ -210,13 +275,14 @@ const MATRIX: readonly Row[] = [
   },
   { label: 'FallBack (registry)', command: fallBack({ scope: 'registry' }), emits: 'BuildFellBack', allowedIn: RUNNING_OR_PUSHING },
   { label: 'ScheduleRetry', command: scheduleRetry(), emits: 'BuildRetryScheduled', allowedIn: ['failed', 'timed-out'] },
+  { label: 'GiveUpRetrying', command: giveUpRetrying(), emits: 'BuildRetriesExhausted', allowedIn: ['failed', 'timed-out'] },
   { label: 'CancelBuild', command: cancelBuild(), emits: 'BuildCanceled', allowedIn: [...QUEUED, ...RUNNING_OR_PUSHING] },
   { label: 'TimeOutBuild', command: timeOutBuild(), emits: 'BuildTimedOut', allowedIn: RUNNING_OR_PUSHING },
   { label: 'ExpireBuild', command: expireBuild(), emits: 'BuildExpired', allowedIn: QUEUED },
 ];
 const COMMAND_TYPES = {
   QueueBuild: true, StartBuild: true, RecordImageBuilt: true, StartPush: true, RecordPush: true, FailBuild: true,
-  FallBack: true, ScheduleRetry: true, CancelBuild: true, TimeOutBuild: true, ExpireBuild: true,
+  FallBack: true, ScheduleRetry: true, GiveUpRetrying: true, CancelBuild: true, TimeOutBuild: true, ExpireBuild: true,
 } satisfies Record<BuildCommand['type'], true>;
 
 type Pair = [label: string, situation: Situation, row: Row];
@@ -335,13 +401,15 @@ describe('build evolve', () => {
       idempotencyKey: 'k-1',
       queuedAt: QUEUED_AT,
       ...fresh,
+      retries: {},
+      retriesExhausted: false,
       notBefore: null,
     });
   });
 
   it('a running build knows its node and when it started, also while pushing', () => {
-    expect(foldBuild(history.running())).toMatchObject({ node: 'node-1', startedAt: '2026-11-16T09:01:00.000Z' });
-    expect(foldBuild(history.pushing())).toMatchObject({ node: 'node-1', startedAt: '2026-11-16T09:01:00.000Z' });
+    expect(foldBuild(history.running())).toMatchObject({ node: 'node-1', executor: 'node-1/executor-a', startedAt: '2026-11-16T09:01:00.000Z' });
+    expect(foldBuild(history.pushing())).toMatchObject({ node: 'node-1', executor: 'node-1/executor-a', startedAt: '2026-11-16T09:01:00.000Z' });
   });
 
   it.each<[string, () => BuildEvent[], ReturnType<typeof summary>]>([

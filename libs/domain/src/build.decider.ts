@@ -4,6 +4,7 @@ import {
   ExpireBuild,
   FailBuild,
   FallBack,
+  GiveUpRetrying,
   QueueBuild,
   RecordImageBuilt,
   RecordPush,
@@ -31,6 +32,10 @@ const requireStatus = <S extends BuildStatus>(
   if (!(allowed as readonly string[]).includes(state.status)) {
     throw new IllegalTransitionError(command.type, state.status, reason);
   }
+  const expectedAttempt = (command.data as { attempt?: number }).attempt;
+  if (expectedAttempt !== undefined && expectedAttempt !== state.attempt) {
+    throw new IllegalTransitionError(command.type, state.status, `the command is for attempt ${expectedAttempt} but the build is at attempt ${state.attempt}`);
+  }
   return state as ExistingBuild & { status: S };
 };
 
@@ -39,10 +44,27 @@ const queue = (command: QueueBuild, state: Build): BuildEvent[] => {
   return [{ type: 'BuildQueued', data: { ...command.data }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
+/** A start (or push) somewhere else than planned records the move first, in the same append. */
+const withFallback = (
+  command: StartBuild | StartPush,
+  build: ExistingBuild,
+  scope: 'backend' | 'registry',
+  to: string,
+  then: (metadataIndex: number) => BuildEvent,
+): BuildEvent[] => {
+  const { fallback } = command.data;
+  if (fallback === null) return [then(0)];
+  if (fallback.from === to) throw new IllegalTransitionError(command.type, build.status, `falling back from ${to} to itself`);
+  const fellBack: BuildEvent = { type: 'BuildFellBack', data: { ...build.ref, scope, from: fallback.from, to, reason: fallback.reason }, metadata: eventMetadataFrom(command.metadata) };
+  return [fellBack, then(1)];
+};
+
 const start = (command: StartBuild, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['queued'], 'only a queued build can start');
-  const { backend, node } = command.data;
-  return [{ type: 'BuildStarted', data: { ...build.ref, attempt: build.attempt, backend, node }, metadata: eventMetadataFrom(command.metadata) }];
+  const { backend, node, executor } = command.data;
+  return withFallback(command, build, 'backend', backend, (index) => ({
+    type: 'BuildStarted', data: { ...build.ref, attempt: build.attempt, backend, node, executor }, metadata: eventMetadataFrom(command.metadata, index),
+  }));
 };
 
 const recordImageBuilt = (command: RecordImageBuilt, state: Build): BuildEvent[] => {
@@ -55,7 +77,10 @@ const recordImageBuilt = (command: RecordImageBuilt, state: Build): BuildEvent[]
 const startPush = (command: StartPush, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['running'], 'a push starts only after the build started and its image was built');
   if (build.imageId === null) throw new IllegalTransitionError(command.type, build.status, 'the image has not been built yet');
-  return [{ type: 'BuildPushStarted', data: { ...build.ref, registryEndpoint: command.data.registryEndpoint }, metadata: eventMetadataFrom(command.metadata) }];
+  const { registryEndpoint } = command.data;
+  return withFallback(command, build, 'registry', registryEndpoint, (index) => ({
+    type: 'BuildPushStarted', data: { ...build.ref, registryEndpoint }, metadata: eventMetadataFrom(command.metadata, index),
+  }));
 };
 
 const recordPush = (command: RecordPush, state: Build): BuildEvent[] => {
@@ -82,8 +107,16 @@ const fallBack = (command: FallBack, state: Build): BuildEvent[] => {
 
 const scheduleRetry = (command: ScheduleRetry, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['failed', 'timed-out'], 'only a failed or timed-out build can be retried');
-  const { notBefore, reason } = command.data;
-  return [{ type: 'BuildRetryScheduled', data: { ...build.ref, attempt: build.attempt + 1, notBefore, reason }, metadata: eventMetadataFrom(command.metadata) }];
+  const { notBefore, delayMs, reason } = command.data;
+  const failureClass = build.lastFailure?.failureClass ?? 'infrastructure';
+  return [{ type: 'BuildRetryScheduled', data: { ...build.ref, attempt: build.attempt + 1, notBefore, delayMs, failureClass, reason }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
+const giveUpRetrying = (command: GiveUpRetrying, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['failed', 'timed-out'], 'only a failed or timed-out build has retries to give up');
+  if (build.retriesExhausted) return [];
+  const failureClass = build.lastFailure?.failureClass ?? 'infrastructure';
+  return [{ type: 'BuildRetriesExhausted', data: { ...build.ref, attempt: build.attempt, failureClass, reason: command.data.reason }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
 const cancel = (command: CancelBuild, state: Build): BuildEvent[] => {
@@ -112,6 +145,7 @@ export const decide = (command: BuildCommand, state: Build): BuildEvent[] => {
     case 'FailBuild': return fail(command, state);
     case 'FallBack': return fallBack(command, state);
     case 'ScheduleRetry': return scheduleRetry(command, state);
+    case 'GiveUpRetrying': return giveUpRetrying(command, state);
     case 'CancelBuild': return cancel(command, state);
     case 'TimeOutBuild': return timeOut(command, state);
     case 'ExpireBuild': return expire(command, state);

@@ -19,6 +19,9 @@ export const FAILURE_CLASSES = [
 ] as const;
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
+/** Failure classes worth another attempt: the fault is in the infrastructure, not in the build. */
+export const TRANSIENT_FAILURE_CLASSES: readonly FailureClass[] = ['registry-timeout', 'registry-unavailable', 'infrastructure'];
+
 export const FALLBACK_SCOPES = ['registry', 'backend'] as const;
 export type FallbackScope = (typeof FALLBACK_SCOPES)[number];
 
@@ -47,7 +50,8 @@ export type BuildQueued = Event<
     idempotencyKey: string | null;
   }
 >;
-export type BuildStarted = Event<'BuildStarted', BuildRef & { attempt: number; backend: string; node: string }>;
+/** `executor`: the orchestrator instance that holds this attempt's lease; `node`: the host it runs on. */
+export type BuildStarted = Event<'BuildStarted', BuildRef & { attempt: number; backend: string; node: string; executor: string }>;
 export type BuildImageBuilt = Event<'BuildImageBuilt', BuildRef & { imageId: string; durationMs: number }>;
 export type BuildPushStarted = Event<'BuildPushStarted', BuildRef & { registryEndpoint: string }>;
 export type BuildPushed = Event<
@@ -64,7 +68,12 @@ export type BuildFellBack = Event<
 >;
 export type BuildRetryScheduled = Event<
   'BuildRetryScheduled',
-  BuildRef & { attempt: number; notBefore: string; reason: string }
+  BuildRef & { attempt: number; notBefore: string; delayMs: number; failureClass: FailureClass; reason: string }
+>;
+/** A transient failure that is not retried: its class's limit or the org's retry budget is spent. */
+export type BuildRetriesExhausted = Event<
+  'BuildRetriesExhausted',
+  BuildRef & { attempt: number; failureClass: FailureClass; reason: string }
 >;
 export type BuildCanceled = Event<'BuildCanceled', BuildRef & { canceledBy: string; reason: string | null }>;
 /** `phase` says whether the time limit struck while building or while pushing. */
@@ -80,6 +89,7 @@ export type BuildEvent =
   | BuildFailed
   | BuildFellBack
   | BuildRetryScheduled
+  | BuildRetriesExhausted
   | BuildCanceled
   | BuildTimedOut
   | BuildExpired;
@@ -95,6 +105,7 @@ export const BUILD_EVENT_TYPES: readonly BuildEventType[] = [
   'BuildFailed',
   'BuildFellBack',
   'BuildRetryScheduled',
+  'BuildRetriesExhausted',
   'BuildCanceled',
   'BuildTimedOut',
   'BuildExpired',

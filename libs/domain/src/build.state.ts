@@ -40,12 +40,16 @@ type Known = Readonly<{
   registryEndpoint: string | null;
   imageId: string | null;
   lastFailure: Failure | null;
+  /** Automatic and manual retries so far, by the failure class that caused them. */
+  retries: Readonly<Partial<Record<FailureClass, number>>>;
+  /** The last failure is final: its retries are exhausted (BuildRetriesExhausted). */
+  retriesExhausted: boolean;
 }>;
 
 export type Build =
   | Readonly<{ status: 'none' }>
   | (Known & Readonly<{ status: 'queued'; notBefore: string | null }>)
-  | (Known & Readonly<{ status: 'running' | 'pushing'; node: string; startedAt: string }>)
+  | (Known & Readonly<{ status: 'running' | 'pushing'; node: string; executor: string; startedAt: string }>)
   | (Known & Readonly<{ status: 'pushed'; digest: string }>)
   | (Known & Readonly<{ status: 'failed' | 'canceled' | 'timed-out' | 'expired' }>);
 
@@ -60,8 +64,8 @@ const known = (state: Build): ExistingBuild => {
 
 const base = (state: ExistingBuild): Known => {
   const { ref, source, dockerfile, tag, repository, priority, timeoutSeconds, idempotencyKey, queuedAt, attempt } = state;
-  const { backend, registryEndpoint, imageId, lastFailure } = state;
-  return { ref, source, dockerfile, tag, repository, priority, timeoutSeconds, idempotencyKey, queuedAt, attempt, backend, registryEndpoint, imageId, lastFailure };
+  const { backend, registryEndpoint, imageId, lastFailure, retries, retriesExhausted } = state;
+  return { ref, source, dockerfile, tag, repository, priority, timeoutSeconds, idempotencyKey, queuedAt, attempt, backend, registryEndpoint, imageId, lastFailure, retries, retriesExhausted };
 };
 
 /** Folds one event into the state. Total and pure: replaying a stream always gives the same state. */
@@ -86,11 +90,13 @@ export const evolve = (state: Build, event: BuildEvent): Build => {
         registryEndpoint: null,
         imageId: null,
         lastFailure: null,
+        retries: {},
+        retriesExhausted: false,
         notBefore: null,
       };
     }
     case 'BuildStarted':
-      return { ...base(known(state)), status: 'running', backend: event.data.backend, node: event.data.node, startedAt: at, attempt: event.data.attempt, imageId: null, registryEndpoint: null };
+      return { ...base(known(state)), status: 'running', backend: event.data.backend, node: event.data.node, executor: event.data.executor, startedAt: at, attempt: event.data.attempt, imageId: null, registryEndpoint: null };
     case 'BuildImageBuilt':
       return { ...known(state), imageId: event.data.imageId } as Build;
     case 'BuildPushStarted':
@@ -99,7 +105,7 @@ export const evolve = (state: Build, event: BuildEvent): Build => {
       return { ...base(known(state)), status: 'pushed', digest: event.data.digest };
     case 'BuildFailed': {
       const { phase, failureClass, message } = event.data;
-      return { ...base(known(state)), status: 'failed', lastFailure: { phase, failureClass, message } };
+      return { ...base(known(state)), status: 'failed', lastFailure: { phase, failureClass, message }, retriesExhausted: false };
     }
     case 'BuildFellBack': {
       const current = known(state);
@@ -107,14 +113,21 @@ export const evolve = (state: Build, event: BuildEvent): Build => {
         ? ({ ...current, backend: event.data.to } as Build)
         : ({ ...current, registryEndpoint: event.data.to } as Build);
     }
-    case 'BuildRetryScheduled':
-      return { ...base(known(state)), status: 'queued', attempt: event.data.attempt, notBefore: event.data.notBefore };
+    case 'BuildRetryScheduled': {
+      const current = base(known(state));
+      const { failureClass } = event.data;
+      const retries = { ...current.retries, [failureClass]: (current.retries[failureClass] ?? 0) + 1 };
+      return { ...current, status: 'queued', attempt: event.data.attempt, notBefore: event.data.notBefore, retries };
+    }
+    case 'BuildRetriesExhausted':
+      return { ...known(state), retriesExhausted: true } as Build;
     case 'BuildCanceled':
       return { ...base(known(state)), status: 'canceled' };
     case 'BuildTimedOut':
       return {
         ...base(known(state)),
         status: 'timed-out',
+        retriesExhausted: false,
         lastFailure: { phase: event.data.phase, failureClass: 'build-timeout', message: `exceeded the time limit of ${event.data.limitSeconds}s` },
       };
     case 'BuildExpired':

@@ -23,19 +23,28 @@ export type Event<Type extends string, Data extends Record<string, unknown>> = R
 
 /** What a command carries so that the events it produces are fully determined by it. */
 export type CommandMetadata = Readonly<{
-  /** Id given to the event the command produces (every build command produces one event). */
+  /** Id given to the first event the command produces. */
   eventId: string;
+  /** Ids for the second and later events of a command that may produce several (a start with its fallback). */
+  followingEventIds?: readonly string[];
   occurredAt: string;
   actor: string;
   correlationId: string;
   causationId: string;
 }>;
 
-export const eventMetadataFrom = (command: CommandMetadata): EventMetadata => ({
-  eventId: command.eventId,
+/** The metadata of the `index`-th event a command produces (0: the first). */
+export const eventMetadataFrom = (command: CommandMetadata, index = 0): EventMetadata => ({
+  eventId: index === 0 ? command.eventId : followingEventId(command, index),
   occurredAt: command.occurredAt,
   actor: command.actor,
   correlationId: command.correlationId,
   causationId: command.causationId,
   schemaVersion: CURRENT_SCHEMA_VERSION,
 });
+
+const followingEventId = (command: CommandMetadata, index: number): string => {
+  const id = command.followingEventIds?.[index - 1];
+  if (!id) throw new Error(`the command needs ${index} followingEventIds in its metadata to produce ${index + 1} events`);
+  return id;
+};

@@ -10,3 +10,4 @@ export * from './http/create-http-app';
 export * from './event-store.providers';
 export * from './http/build-id.pipe';
 export * from './http/patterns';
+export * from './config/topology';

@@ -2,7 +2,8 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Build, buildDecider, BuildEvent, buildStream, foldBuild, QueueBuild } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { AppConfig, Clock, handleCommand, HttpProblem, IdGenerator, invalidField, nameBasedUuid, RequestContext } from '@lib/shared';
+import { AppConfig, Clock, handleCommand, HttpProblem, IdGenerator, invalidField, nameBasedUuid, RequestContext, Topology } from '@lib/shared';
+import { ClusterViewService, TOPOLOGY } from '../scheduling/cluster-view.service';
 import { QUEUE_DEFAULTS, QueueBuildDto } from './queue-build.dto';
 
 /** `position` is the global position of the BuildQueued event: pass it as ?minPosition= to the projector to read your write. */
@@ -31,6 +32,8 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly config: AppConfig,
+    private readonly cluster: ClusterViewService,
+    @Inject(TOPOLOGY) private readonly topology: Topology,
   ) {}
 
   async execute({ request, idempotencyKey, context }: QueueBuildCommand): Promise<QueueBuildResult> {
@@ -69,8 +72,22 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
       const existing = foldBuild(recorded as unknown as BuildEvent[]);
       if (existing.status !== 'none') return this.replay(existing, command, recorded[0].globalPosition);
     }
-    const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command);
-    return { buildId, status: 'queued', position: outcome.lastPosition, replayed: false };
+    const { maxQueued } = this.topology.orgLimits(request.org);
+    const release = this.cluster.reserveQueuePlace(request.org, maxQueued);
+    if (!release) {
+      throw new HttpProblem(429, 'org-queue-full', 'Too many requests',
+        `Org ${request.org} already has ${maxQueued} builds queued, its limit; wait for some to start, or cancel some.`,
+        [{ field: 'org', message: `has ${maxQueued} builds queued (the limit)` }], { 'retry-after': '30' });
+    }
+    try {
+      const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command);
+      // The place stays taken until the view counts the build itself.
+      void this.cluster.reach(outcome.lastPosition).then(release);
+      return { buildId, status: 'queued', position: outcome.lastPosition, replayed: false };
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   private replay(existing: Exclude<Build, { status: 'none' }>, command: QueueBuild, position: number): QueueBuildResult {

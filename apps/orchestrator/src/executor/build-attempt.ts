@@ -1,17 +1,17 @@
-import { ExistingBuild, IllegalTransitionError } from '@lib/domain';
+import { ExistingBuild, FallbackFrom, IllegalTransitionError } from '@lib/domain';
+import { RegistryEndpointConfig } from '@lib/shared';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessKeys } from '../registry-auth/access-keys';
 import { BuildLogStore } from '../logs/build-log.store';
 import { ExecutorCommands } from './executor-commands';
-import { ImageBuilder, ImageBuildError } from './image-builder';
-import { ImagePusher, PushError } from './image-pusher';
+import { ImageBuildError } from './image-builder';
+import { PushError } from './image-pusher';
+import { Backend } from './routes';
 import { SourceFetcher, SourceFetchError } from './source-fetcher';
 
 export type AttemptSettings = Readonly<{
   workDir: string;
-  registryAddr: string;
-  backend: string;
   node: string;
   maxTimeoutSeconds: number;
   pushTimeoutSeconds: number;
@@ -19,25 +19,35 @@ export type AttemptSettings = Readonly<{
 
 export type AttemptTools = Readonly<{
   fetcher: SourceFetcher;
-  builder: ImageBuilder;
-  pusher: ImagePusher;
   keys: AccessKeys;
   logs: BuildLogStore;
   now: () => Date;
 }>;
 
+/** Where this attempt runs and pushes, decided by the scheduler at the moment each is needed. */
+export type AttemptPlacement = Readonly<{
+  backend: Backend;
+  /** The registry endpoint to push to now (and the fallback, if it is not the preferred one), or why there is none. */
+  chooseEndpoint: () => { endpoint: RegistryEndpointConfig; fallback: FallbackFrom | null } | { unavailable: string };
+  /** False once this executor can no longer prove its lease: it must not start a push. */
+  leaseValid: () => boolean;
+}>;
+
 /** Why an attempt's work was stopped from outside. */
 export class AttemptStopped extends Error {
-  constructor(readonly reason: 'timeout' | 'canceled' | 'shutdown') {
+  constructor(readonly reason: 'timeout' | 'canceled' | 'shutdown' | 'fenced') {
     super(`attempt stopped: ${reason}`);
   }
 }
 
+type Step = 'source' | 'build' | 'push';
+
 /**
  * Runs one attempt of a build that this process has claimed (BuildStarted is in the log):
  * fetch → build → push → confirm, appending each step. Every way out ends the attempt in the log
- * (pushed, failed, timed out), except a cancel, whose event is already there, and a shutdown,
- * which leaves the build running for a restarted executor to recover.
+ * (pushed, failed, timed out), except a cancel, whose event is already there, and a fence (another
+ * executor declared this one's lease lost and ended the attempt). A shutdown fails the attempt as
+ * `infrastructure`, so that it is retried at once rather than after the lease lapses.
  */
 export class BuildAttempt {
   readonly controller = new AbortController();
@@ -48,7 +58,10 @@ export class BuildAttempt {
     private readonly commands: ExecutorCommands,
     private readonly settings: AttemptSettings,
     private readonly tools: AttemptTools,
+    private readonly placement: AttemptPlacement,
   ) {}
+
+  private step: Step = 'source';
 
   get buildId(): string {
     return this.build.ref.buildId;
@@ -56,7 +69,7 @@ export class BuildAttempt {
 
   /** This attempt's own local image name: concurrent builds of one repository and tag never share it. */
   private get imageRef(): string {
-    return `${this.settings.registryAddr}/${this.build.repository}:bo-${this.buildId}-${this.build.attempt}`;
+    return `build-orchestrator/${this.buildId}:attempt-${this.build.attempt}`;
   }
 
   get timeoutSeconds(): number {
@@ -80,7 +93,8 @@ export class BuildAttempt {
   private async execute(): Promise<void> {
     const timer = setTimeout(() => this.stop('timeout'), this.timeoutSeconds * 1000);
     const workDir = join(this.settings.workDir, `${this.buildId}-${this.build.attempt}`);
-    this.log(`=== attempt ${this.build.attempt} on ${this.settings.backend} (${this.settings.node}) at ${this.tools.now().toISOString()}\n`);
+    const { builder } = this.placement.backend;
+    this.log(`=== attempt ${this.build.attempt} on ${this.placement.backend.config.name} (${this.settings.node}) at ${this.tools.now().toISOString()}\n`);
     try {
       await this.steps(workDir);
     } catch (error) {
@@ -89,7 +103,7 @@ export class BuildAttempt {
       clearTimeout(timer);
       this.tools.keys.revoke(this.buildId, this.tools.now());
       rmSync(workDir, { recursive: true, force: true });
-      await this.tools.builder.discard(this.imageRef);
+      await builder.discard(this.imageRef);
       this.tools.logs.seal(this.buildId, this.build.attempt);
     }
   }
@@ -97,18 +111,25 @@ export class BuildAttempt {
   private async steps(workDir: string): Promise<void> {
     const { signal } = this.controller;
     const { source, dockerfile, repository, tag, ref } = this.build;
+    const { builder, pusher } = this.placement.backend;
     this.log(`fetching ${source.git.url} at ${source.git.ref}\n`);
     const commit = await this.tools.fetcher.fetch(source.git, workDir, signal);
     this.log(`checked out ${commit}\n`);
+    this.step = 'build';
     const started = this.tools.now().getTime();
-    const imageId = await this.tools.builder.build({ buildId: ref.buildId, contextDir: workDir, dockerfile, imageRef: this.imageRef }, (text) => this.log(text), signal);
+    const imageId = await builder.build({ buildId: ref.buildId, contextDir: workDir, dockerfile, imageRef: this.imageRef }, (text) => this.log(text), signal);
     await this.commands.send({ type: 'RecordImageBuilt', data: { buildId: ref.buildId, imageId, durationMs: this.tools.now().getTime() - started } });
+    this.step = 'push';
+    const choice = this.placement.chooseEndpoint();
+    if ('unavailable' in choice) throw new PushError({ phase: 'push', failureClass: 'registry-unavailable' }, choice.unavailable);
+    if (!this.placement.leaseValid()) throw new AttemptStopped('fenced');
+    const { endpoint, fallback } = choice;
+    if (fallback) this.log(`pushing through ${endpoint.name} instead of ${fallback.from}: ${fallback.reason}\n`);
     const key = this.tools.keys.issue({ buildId: ref.buildId, account: ref.org, repository }, this.tools.now(), this.settings.pushTimeoutSeconds + 60);
-    await this.commands.send({ type: 'StartPush', data: { buildId: ref.buildId, registryEndpoint: this.settings.registryAddr } });
-    const digest = await this.withPushDeadline((pushSignal) =>
-      this.tools.pusher.push({ registryAddr: this.settings.registryAddr, repository, tag, imageRef: this.imageRef }, key, (text) => this.log(text), pushSignal),
-    );
-    await this.commands.send({ type: 'RecordPush', data: { buildId: ref.buildId, registry: this.settings.registryAddr, repository, tag, digest } });
+    await this.commands.send({ type: 'StartPush', data: { buildId: ref.buildId, registryEndpoint: endpoint.name, fallback } });
+    const target = { registryAddr: endpoint.addr, registryUrl: endpoint.url, repository, tag, imageRef: this.imageRef };
+    const digest = await this.withPushDeadline((pushSignal) => pusher.push(target, key, (text) => this.log(text), pushSignal));
+    await this.commands.send({ type: 'RecordPush', data: { buildId: ref.buildId, registry: endpoint.addr, repository, tag, digest } });
   }
 
   /** The push has its own deadline inside the build's: a stalled upload is a registry timeout. */
@@ -128,13 +149,17 @@ export class BuildAttempt {
   /** Records how the attempt ended. */
   private async conclude(error: unknown): Promise<void> {
     const buildId = this.buildId;
-    const stopped = this.controller.signal.aborted ? (this.controller.signal.reason as AttemptStopped) : null;
-    if (stopped?.reason === 'canceled' || stopped?.reason === 'shutdown') return this.log(`=== stopped: ${stopped.reason}\n`);
+    const stopped = error instanceof AttemptStopped ? error : this.controller.signal.aborted ? (this.controller.signal.reason as AttemptStopped) : null;
+    if (stopped?.reason === 'canceled' || stopped?.reason === 'fenced') return this.log(`=== stopped: ${stopped.reason === 'fenced' ? 'this executor lost its lease; the build is handled elsewhere' : 'canceled'}\n`);
+    if (stopped?.reason === 'shutdown') {
+      this.log('=== stopped: the executor is shutting down\n');
+      return this.sendFinal({ type: 'FailBuild', data: { buildId, phase: 'infrastructure', failureClass: 'infrastructure', message: 'the executor shut down during the attempt' } });
+    }
     if (stopped?.reason === 'timeout') {
       this.log(`=== timed out after ${this.timeoutSeconds}s\n`);
       return this.sendFinal({ type: 'TimeOutBuild', data: { buildId, limitSeconds: this.timeoutSeconds } });
     }
-    const failure = describeFailure(error);
+    const failure = describeFailure(error, this.step);
     this.log(`=== failed (${failure.failureClass}): ${failure.message}\n`);
     await this.sendFinal({ type: 'FailBuild', data: { buildId, ...failure } });
   }
@@ -153,10 +178,11 @@ export class BuildAttempt {
   }
 }
 
-const describeFailure = (error: unknown) => {
+/** Unknown errors are the infrastructure's, in the step where they happened (the engine's, usually). */
+const describeFailure = (error: unknown, step: Step) => {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof SourceFetchError) return { phase: 'source', failureClass: 'source-error', message } as const;
   if (error instanceof ImageBuildError) return { phase: 'build', failureClass: 'build-error', message } as const;
   if (error instanceof PushError) return { ...error.failure, message } as const;
-  return { phase: 'infrastructure', failureClass: 'infrastructure', message } as const;
+  return { phase: step, failureClass: 'infrastructure', message } as const;
 };

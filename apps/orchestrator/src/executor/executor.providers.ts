@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, Provider, Type } from '@nestjs/common';
-import { AppConfig, Clock } from '@lib/shared';
+import { AppConfig, Clock, Topology } from '@lib/shared';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildLogStore } from '../logs/build-log.store';
@@ -8,7 +8,9 @@ import { RegistryTokenController } from '../registry-auth/registry-token.control
 import { RegistryTokenSigner } from '../registry-auth/registry-token.signer';
 import { AttemptTools } from './build-attempt';
 import { dockerClient } from './docker-engine';
-import { EXECUTOR_TOOLS, ExecutorService } from './executor.service';
+import { BACKENDS, EXECUTOR_TOOLS, ExecutorService } from './executor.service';
+import { TOPOLOGY } from '../scheduling/cluster-view.service';
+import { Backend } from './routes';
 import { ImageBuilder } from './image-builder';
 import { ImagePusher } from './image-pusher';
 import { SourceFetcher } from './source-fetcher';
@@ -42,26 +44,30 @@ export const executorProviders = (config: AppConfig): Provider[] => [
   AccessKeysLifecycle,
   { provide: RegistryTokenSigner, useFactory: () => signerFrom(config) },
   {
-    provide: EXECUTOR_TOOLS,
-    useFactory: (keys: AccessKeys, signer: RegistryTokenSigner, logs: BuildLogStore, clock: Clock): AttemptTools => {
-      const docker = dockerClient(config.DOCKER_HOST);
+    provide: BACKENDS,
+    useFactory: (signer: RegistryTokenSigner, clock: Clock, topology: Topology): ReadonlyMap<string, Backend> => {
       const logger = new Logger('executor');
       const pullToken = (repository: string) => signer.sign('build-orchestrator', [{ type: 'repository', name: repository, actions: ['pull'] }], clock.now(), 60).token;
-      return {
-        fetcher: new SourceFetcher(config.GIT_TIMEOUT_SECONDS * 1000),
-        builder: new ImageBuilder(docker, {
-          memoryBytes: config.BUILD_MEMORY_BYTES,
-          milliCpus: config.BUILD_MILLICPUS,
-          pidsLimit: config.BUILD_PIDS_LIMIT,
-          cgroupRoot: config.BUILD_CGROUP_ROOT,
-        }, (message) => logger.warn(message)),
-        pusher: new ImagePusher(docker, config.REGISTRY_URL, pullToken),
-        keys,
-        logs,
-        now: () => clock.now(),
-      };
+      const limits = { memoryBytes: config.BUILD_MEMORY_BYTES, milliCpus: config.BUILD_MILLICPUS, pidsLimit: config.BUILD_PIDS_LIMIT, cgroupRoot: config.BUILD_CGROUP_ROOT };
+      return new Map(
+        topology.backends.map((backend) => {
+          const docker = dockerClient(backend.dockerHost);
+          const builder = new ImageBuilder(docker, limits, (message) => logger.warn(`${backend.name}: ${message}`));
+          return [backend.name, { config: backend, docker, builder, pusher: new ImagePusher(docker, pullToken) }];
+        }),
+      );
     },
-    inject: [AccessKeys, RegistryTokenSigner, BuildLogStore, Clock],
+    inject: [RegistryTokenSigner, Clock, TOPOLOGY],
+  },
+  {
+    provide: EXECUTOR_TOOLS,
+    useFactory: (keys: AccessKeys, logs: BuildLogStore, clock: Clock): AttemptTools => ({
+      fetcher: new SourceFetcher(config.GIT_TIMEOUT_SECONDS * 1000),
+      keys,
+      logs,
+      now: () => clock.now(),
+    }),
+    inject: [AccessKeys, BuildLogStore, Clock],
   },
   ExecutorService,
 ];

@@ -76,6 +76,11 @@ export class ImageBuilder {
     await this.docker.getImage(imageRef).remove().catch(() => undefined);
   }
 
+  /** Kills what is left of a build whose executor died (its step containers, found by their cgroup parent). */
+  async killLeftovers(buildId: string): Promise<void> {
+    await this.killSteps(cgroupPathOf(buildId));
+  }
+
   /** Kills and awaits every container of this build still running (they all sit under its cgroup parent). */
   private async killSteps(cgroupParent: string): Promise<void> {
     const running = await this.docker.listContainers({ filters: { status: ['running', 'created', 'paused'] } });
@@ -97,7 +102,7 @@ export class ImageBuilder {
       this.onWarning(`no pids cgroup hierarchy at ${root}: BUILD_PIDS_LIMIT is not enforced`);
       return null;
     }
-    const relative = `/build-orchestrator/${buildId}`;
+    const relative = cgroupPathOf(buildId);
     try {
       mkdirSync(join(root, relative), { recursive: true });
       writeFileSync(join(root, relative, 'pids.max'), String(this.limits.pidsLimit));
@@ -117,3 +122,5 @@ export class ImageBuilder {
     }
   }
 }
+
+const cgroupPathOf = (buildId: string): string => `/build-orchestrator/${buildId}`;

@@ -3,8 +3,12 @@ import { Readable } from 'node:stream';
 import { readProgress } from './docker-engine';
 import { classifyPushFailure, PushFailure } from './push-failure';
 
-/** `imageRef`: the build's own local name for its image; `tag` is given to it only for the push. */
-export type PushTarget = Readonly<{ registryAddr: string; repository: string; tag: string; imageRef: string }>;
+/**
+ * `imageRef`: the build's own local name for its image; `tag` is given to it only for the push.
+ * `registryAddr` is the endpoint's host:port as the engine pushes to it; `registryUrl` is where the
+ * orchestrator confirms the manifest (the same route).
+ */
+export type PushTarget = Readonly<{ registryAddr: string; registryUrl: string; repository: string; tag: string; imageRef: string }>;
 export type RegistryCredentials = Readonly<{ username: string; password: string }>;
 
 export class PushError extends Error {
@@ -28,7 +32,6 @@ const MANIFEST_TYPES = [
 export class ImagePusher {
   constructor(
     private readonly docker: Docker,
-    private readonly registryUrl: string,
     private readonly pullToken: (repository: string) => string,
   ) {}
 
@@ -81,16 +84,16 @@ export class ImagePusher {
       throw new PushError(classifyPushFailure(failure), failure);
     }
     if (!digest) throw new PushError({ phase: 'push', failureClass: 'registry-rejected' }, 'the engine ended the push without reporting a digest');
-    await this.confirm(target.repository, digest, signal);
+    await this.confirm(target, digest, signal);
     log(`pushed ${target.registryAddr}/${target.repository}:${target.tag}@${digest}\n`);
     return digest;
   }
 
   /** HEAD the manifest by digest; anything but a 200 with the same digest fails the push. */
-  private async confirm(repository: string, digest: string, signal: AbortSignal): Promise<void> {
+  private async confirm({ registryUrl, repository }: PushTarget, digest: string, signal: AbortSignal): Promise<void> {
     let response: Response;
     try {
-      response = await fetch(`${this.registryUrl}/v2/${repository}/manifests/${digest}`, {
+      response = await fetch(`${registryUrl}/v2/${repository}/manifests/${digest}`, {
         method: 'HEAD',
         headers: { accept: MANIFEST_TYPES, authorization: `Bearer ${this.pullToken(repository)}` },
         signal,

@@ -2,7 +2,7 @@ import { BUILD_EVENT_TYPES, BuildEvent, buildStream } from '@lib/domain';
 import {
   BUILD_ID, DIGEST, IMAGE_ID, QUEUED_AT,
   buildCanceled, buildExpired, buildFailed, buildFellBack, buildImageBuilt, buildPushStarted, buildPushed, buildQueued,
-  buildRetryScheduled, buildStarted, buildTimedOut, history,
+  buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, history,
 } from '@lib/domain/testing/build.fixtures';
 import { RecordedEvent } from '@lib/event-store';
 import { BuildStatusView, buildStatusProjection, evolveBuildStatus } from './build-status.projection';
@@ -82,6 +82,7 @@ const queuedView: BuildStatusView = deepFreeze({
   failure: null,
   fallbacks: [],
   notBefore: null,
+  retriesExhausted: null,
   canceledBy: null,
   timestamps: {
     queuedAt: QUEUED_AT,
@@ -392,6 +393,13 @@ describe('build-status projection: evolveBuildStatus', () => {
   });
 
   describe('BuildExpired', () => {
+    it('given a failed view, records why its retries are exhausted; a later retry or failure clears it', () => {
+      const exhausted = buildRetriesExhausted({ reason: 'the org retry budget is spent' }, { eventId: 'e0000000-0000-4000-8000-0000000000e1', occurredAt: '2026-11-16T09:07:00.000Z' });
+      const view = fold([...history.failed(), exhausted]);
+      expect(view).toMatchObject({ status: 'failed', retriesExhausted: 'the org retry budget is spent' });
+      expect(fold([...history.failed(), exhausted, buildRetryScheduled(), buildStarted({ attempt: 2 }), buildFailed({ attempt: 2 })])).toMatchObject({ retriesExhausted: null });
+    });
+
     it('given a queued view, expires it, stamped expiredAt', () => {
       given(history.queued()).when(buildExpired()).then({
         ...queuedView,
@@ -414,6 +422,7 @@ describe('build-status projection: evolveBuildStatus', () => {
     BuildFailed: () => buildFailed(),
     BuildFellBack: () => buildFellBack(),
     BuildRetryScheduled: () => buildRetryScheduled(),
+    BuildRetriesExhausted: () => buildRetriesExhausted(),
     BuildCanceled: () => buildCanceled(),
     BuildTimedOut: () => buildTimedOut(),
     BuildExpired: () => buildExpired(),

@@ -38,6 +38,8 @@ export type BuildStatusView = {
   failure: { phase: FailurePhase; failureClass: FailureClass; message: string } | null;
   fallbacks: { scope: FallbackScope; from: string; to: string; reason: string; at: string }[];
   notBefore: string | null;
+  /** Why a transient failure was not retried again (class limit or org budget), when that is so. */
+  retriesExhausted: string | null;
   canceledBy: string | null;
   timestamps: {
     queuedAt: string;
@@ -75,7 +77,7 @@ const queued = (event: RecordedEvent & BuildEvent & { type: 'BuildQueued' }): Bu
   return {
     buildId, org, repo, accountType, status: 'queued', source, dockerfile, tag, targetRepository: repository, priority, timeoutSeconds,
     attempt: 1, retries: 0, backend: null, node: null, registryEndpoint: null, imageId: null, buildDurationMs: null,
-    registry: null, repository: null, digest: null, failure: null, fallbacks: [], notBefore: null, canceledBy: null,
+    registry: null, repository: null, digest: null, failure: null, fallbacks: [], notBefore: null, retriesExhausted: null, canceledBy: null,
     timestamps: {
       queuedAt: at, startedAt: null, imageBuiltAt: null, pushStartedAt: null, pushedAt: null, failedAt: null,
       retryScheduledAt: null, canceledAt: null, timedOutAt: null, expiredAt: null, updatedAt: at,
@@ -104,7 +106,7 @@ export const evolveBuildStatus = (view: BuildStatusView | null, recorded: Record
     }
     case 'BuildFailed': {
       const { phase, failureClass, message } = event.data;
-      return touch(view, recorded, { status: 'failed', failure: { phase, failureClass, message } }, 'failedAt');
+      return touch(view, recorded, { status: 'failed', failure: { phase, failureClass, message }, retriesExhausted: null }, 'failedAt');
     }
     case 'BuildFellBack': {
       const { scope, from, to, reason } = event.data;
@@ -113,10 +115,12 @@ export const evolveBuildStatus = (view: BuildStatusView | null, recorded: Record
     }
     case 'BuildRetryScheduled':
       return touch(view, recorded, { status: 'queued', attempt: event.data.attempt, retries: view.retries + 1, notBefore: event.data.notBefore }, 'retryScheduledAt');
+    case 'BuildRetriesExhausted':
+      return touch(view, recorded, { retriesExhausted: event.data.reason });
     case 'BuildCanceled':
       return touch(view, recorded, { status: 'canceled', canceledBy: event.data.canceledBy }, 'canceledAt');
     case 'BuildTimedOut':
-      return touch(view, recorded, { status: 'timed-out', failure: { phase: event.data.phase, failureClass: 'build-timeout', message: `exceeded the time limit of ${event.data.limitSeconds}s` } }, 'timedOutAt');
+      return touch(view, recorded, { status: 'timed-out', retriesExhausted: null, failure: { phase: event.data.phase, failureClass: 'build-timeout', message: `exceeded the time limit of ${event.data.limitSeconds}s` } }, 'timedOutAt');
     case 'BuildExpired':
       return touch(view, recorded, { status: 'expired' }, 'expiredAt');
     default: {

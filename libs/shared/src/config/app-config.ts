@@ -114,6 +114,75 @@ export class AppConfig {
 
   @Transform(toInt) @IsInt() @Min(10) @Max(3600)
   REGISTRY_TOKEN_TTL_SECONDS = 300;
+
+  // ------------------------------------------------------------ backends, endpoints, scheduling
+  /**
+   * Build backends in order of preference: `name=DOCKER_HOST[?concurrency=N]`, comma-separated.
+   * Unset: one backend named EXECUTOR_BACKEND on DOCKER_HOST with EXECUTOR_CONCURRENCY slots.
+   */
+  @IsOptional() @IsString() @Matches(/^[a-z0-9][a-z0-9._-]{0,62}=\S+?(,[a-z0-9][a-z0-9._-]{0,62}=\S+?)*$/, { message: 'BUILD_BACKENDS must be name=unix:///path[?concurrency=N],… (lower-case names)' })
+  BUILD_BACKENDS?: string;
+
+  /** Routes to the one registry namespace, primary first: `name=host:port`, comma-separated. Unset: `primary=REGISTRY_ADDR`. */
+  @IsOptional() @IsString() @Matches(/^[a-z0-9][a-z0-9._-]{0,62}=[A-Za-z0-9.-]+(:\d+)?(,[a-z0-9][a-z0-9._-]{0,62}=[A-Za-z0-9.-]+(:\d+)?)*$/, { message: 'REGISTRY_ENDPOINTS must be name=host:port,… (lower-case names)' })
+  REGISTRY_ENDPOINTS?: string;
+
+  /** Health probes of backends (engine ping) and registry endpoints (GET /v2/) give up after this long. */
+  @Transform(toInt) @IsInt() @Min(50) @Max(60000)
+  PROBE_TIMEOUT_MS = 2000;
+
+  /** Plans: parallel builds, queued builds and fair-share weight of an org, unless ORG_LIMITS says otherwise. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  ORG_MAX_RUNNING = 4;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000000)
+  ORG_MAX_QUEUED = 500;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  ORG_WEIGHT = 1;
+
+  /** Per-org overrides as JSON: {"acme":{"maxRunning":8,"maxQueued":1000,"weight":2}}. */
+  @IsOptional() @IsString() @MaxLength(1024 * 1024)
+  ORG_LIMITS?: string;
+
+  /** A build that could start but has not within this long expires (BuildExpired). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(30 * 24 * 3600)
+  QUEUE_TTL_SECONDS = 6 * 3600;
+
+  /** Retries per build for each transient failure class: `class=N`, comma-separated; classes not named are not retried. */
+  @IsString() @Matches(/^((registry-timeout|registry-unavailable|infrastructure)=\d{1,3})(,(registry-timeout|registry-unavailable|infrastructure)=\d{1,3})*$|^$/, { message: 'RETRY_LIMITS must be class=N,… with classes registry-timeout, registry-unavailable, infrastructure' })
+  RETRY_LIMITS = 'registry-timeout=3,registry-unavailable=3,infrastructure=2';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600 * 1000)
+  RETRY_BASE_MS = 2000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 3600 * 1000)
+  RETRY_MAX_MS = 5 * 60 * 1000;
+
+  /** Each org may have at most this many automatic retries in any ORG_RETRY_BUDGET_WINDOW_SECONDS. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1000000)
+  ORG_RETRY_BUDGET = 50;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(7 * 24 * 3600)
+  ORG_RETRY_BUDGET_WINDOW_SECONDS = 600;
+
+  /** Circuits: open when CIRCUIT_FAILURE_RATE_PERCENT of at least CIRCUIT_MIN_REQUESTS attempts in the window failed. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 3600)
+  CIRCUIT_WINDOW_SECONDS = 120;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100)
+  CIRCUIT_FAILURE_RATE_PERCENT = 50;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000)
+  CIRCUIT_MIN_REQUESTS = 4;
+
+  /** How long an open circuit waits before probing (and half-opening on a healthy probe). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(24 * 3600)
+  CIRCUIT_OPEN_SECONDS = 30;
+
+  /** A running build's lease: lost when its executor's heartbeats stop for this long. */
+  @Transform(toInt) @IsInt() @Min(2) @Max(3600)
+  LEASE_TTL_SECONDS = 30;
 }
 
 export class ConfigError extends Error {
@@ -125,7 +194,7 @@ export class ConfigError extends Error {
 
 /** Reads the variables AppConfig declares from `env` (empty strings count as unset); throws ConfigError naming each bad one. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): AppConfig => {
-  const declared = Object.keys(new AppConfig()).concat('EVENTSTORE_CONNECTION_STRING');
+  const declared = Object.keys(new AppConfig()).concat('EVENTSTORE_CONNECTION_STRING', 'BUILD_BACKENDS', 'REGISTRY_ENDPOINTS', 'ORG_LIMITS');
   const raw = Object.fromEntries(declared.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);
   if (!config.WORK_DIR) config.WORK_DIR = join(config.DATA_DIR, 'work');
