@@ -24,3 +24,22 @@ export const awaitBuildEvent = async (store: EventStore, buildId: string, types:
 };
 
 export const TERMINAL_EVENTS = ['BuildPushed', 'BuildFailed', 'BuildTimedOut', 'BuildCanceled', 'BuildExpired'];
+
+/**
+ * Resolves with the first event anywhere in the log (already appended or still to come) that
+ * satisfies `predicate`; rejects after `timeoutMs`, naming what was awaited.
+ */
+export const awaitEvent = async (store: EventStore, what: string, predicate: (event: RecordedEvent) => boolean, timeoutMs = 60_000): Promise<RecordedEvent> => {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    for await (const batch of store.subscribeToAll({ signal: controller.signal })) {
+      const found = batch.events.find(predicate);
+      if (found) return found;
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  throw new Error(`no event within ${timeoutMs} ms: ${what}`);
+};
