@@ -44,7 +44,11 @@ export const assignFairly = (input: FairShareInput): Assignment[] => {
   const free = new Map(input.backends.map((backend) => [backend.name, backend.unusable === null ? backend.free : 0]));
   const byName = new Map(input.backends.map((backend) => [backend.name, backend]));
   const queues = new Map<string, ReadyBuild[]>();
-  for (const build of input.ready) queues.set(build.org, [...(queues.get(build.org) ?? []), build]);
+  for (const build of input.ready) {
+    const queue = queues.get(build.org);
+    if (queue) queue.push(build);
+    else queues.set(build.org, [build]);
+  }
   for (const queue of queues.values()) queue.sort(byPriorityThenAge);
   const running = new Map(input.runningByOrg);
   const assignments: Assignment[] = [];
