@@ -51,6 +51,8 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
   private housekeeping: NodeJS.Timeout | null = null;
   private wakeUp: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Set once ExecutorStarted is in the log: before that, this instance has no lease to run builds under. */
+  private ready = false;
   private started: Promise<void> = Promise.resolve();
 
   constructor(
@@ -72,7 +74,14 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   onApplicationBootstrap(): void {
-    this.started = this.lease.start([...this.backends.keys()]).catch((error: Error) => this.logger.error(`cannot record this executor's start: ${error.message}`));
+    this.started = this.lease.start([...this.backends.keys()]).then(
+      () => {
+        this.ready = true;
+        this.logger.log(`executor ${this.lease.id} started on ${[...this.backends.keys()].join(', ')}`);
+        this.tick();
+      },
+      (error: Error) => this.logger.error(`cannot record this executor's start, so it runs no builds: ${error.message}`),
+    );
     this.cluster.onBatch((events, actions, caughtUp) => this.onBatch(events, actions, caughtUp));
     this.housekeeping = setInterval(() => this.tick(), Math.min(HOUSEKEEPING_MS, (this.topology.leaseTtlSeconds * 1000) / 4));
   }
@@ -117,7 +126,7 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
   // ---------------------------------------------------------------- time-driven decisions
 
   private tick(): void {
-    if (this.stopping || !this.cluster.isCaughtUp) return;
+    if (this.stopping || !this.ready || !this.cluster.isCaughtUp) return;
     const now = this.clock.now();
     this.keepLease();
     this.recoverLapsedLeases(now);
@@ -161,15 +170,17 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
     const lost = new Map<string, { lastSeen: number; builds: string[] }>();
     for (const { build } of this.cluster.view.withStatus('running', 'pushing')) {
       if (build.status !== 'running' && build.status !== 'pushing') continue;
-      if (build.executor === this.lease.id || this.running.has(build.ref.buildId)) continue;
-      const executor = this.cluster.view.executor(build.executor);
+      // Builds started before executors had leases name only their node.
+      const holder = build.executor ?? build.node;
+      if (holder === this.lease.id || this.running.has(build.ref.buildId)) continue;
+      const executor = this.cluster.view.executor(holder);
       const heartbeat = executor.status === 'none' ? 0 : Date.parse(executor.lastHeartbeatAt);
       const lastSeen = Math.max(heartbeat, Date.parse(build.startedAt));
       const gone = executor.status === 'stopped' || executor.status === 'expired';
       if (!gone && now.getTime() - lastSeen <= ttlMs) continue;
-      const entry = lost.get(build.executor) ?? { lastSeen, builds: [] };
+      const entry = lost.get(holder) ?? { lastSeen, builds: [] };
       entry.builds.push(build.ref.buildId);
-      lost.set(build.executor, entry);
+      lost.set(holder, entry);
     }
     for (const [executor, { lastSeen, builds }] of lost) {
       this.track(`lease:${executor}`, async () => {
