@@ -16,7 +16,7 @@ export type OpenCircuit = Command<'OpenCircuit', CircuitOpenedData>;
 export type HalfOpenCircuit = Command<'HalfOpenCircuit', Pick<CircuitHalfOpenedData, 'probe'>>;
 export type CloseCircuit = Command<'CloseCircuit', { trialBuildId: string; trialAttempt: number }>;
 export type DrainRoute = Command<'DrainRoute', { reason: string | null }>;
-export type UndrainRoute = Command<'UndrainRoute', Record<string, never>>;
+export type UndrainRoute = Command<'UndrainRoute', { reason: string | null }>;
 export type RouteCommand = OpenCircuit | HalfOpenCircuit | CloseCircuit | DrainRoute | UndrainRoute;
 
 export type Route = Readonly<{
@@ -90,7 +90,7 @@ export const decideRoute = (command: RouteCommand, state: Route): RouteEvent[] =
     case 'DrainRoute':
       return state.drained ? [] : [routeEvent(command, names(command.route).drained, { drainedBy: command.metadata.actor, reason: command.data.reason })];
     case 'UndrainRoute':
-      return state.drained ? [routeEvent(command, names(command.route).undrained, { undrainedBy: command.metadata.actor })] : [];
+      return state.drained ? [routeEvent(command, names(command.route).undrained, { undrainedBy: command.metadata.actor, reason: command.data.reason })] : [];
     default: {
       const unknown: never = command;
       throw new UnknownCommandError(unknown);

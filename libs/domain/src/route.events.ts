@@ -29,7 +29,7 @@ export type CircuitOpenedData = {
 export type CircuitHalfOpenedData = { openedAt: string; probe: { latencyMs: number; detail: string } };
 export type CircuitClosedData = { openedAt: string; trialBuildId: string; trialAttempt: number };
 export type DrainedData = { drainedBy: string; reason: string | null };
-export type UndrainedData = { undrainedBy: string };
+export type UndrainedData = { undrainedBy: string; reason: string | null };
 
 type BackendEvent<Type extends string, Data> = Event<Type, { backend: string } & Data>;
 type RegistryEvent<Type extends string, Data> = Event<Type, { endpoint: string } & Data>;

@@ -220,8 +220,9 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
       const decision = decideRetry(this.topology.retry, { build, orgRetryTimes, failedAt: tracked.changedAt, random: Math.random() });
       if (!decision.retry && !decision.final) continue;
       const key = `retry:${build.ref.buildId}:${build.attempt}`;
-      if (this.inFlight.has(key)) continue;
+      // A retry still being appended (from this tick or an earlier one) already spends the org's budget.
       if (decision.retry) spentNow.set(org, [...(spentNow.get(org) ?? []), now.toISOString()]);
+      if (this.inFlight.has(key)) continue;
       const commands = new ExecutorCommands(this.store, this.clock, this.ids, tracked.correlationId, tracked.lastEventId, build.attempt, SYSTEM_ACTORS.retries);
       this.track(key, () =>
         decision.retry

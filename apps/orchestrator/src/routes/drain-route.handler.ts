@@ -31,7 +31,7 @@ export class DrainRouteHandler implements ICommandHandler<DrainRouteCommand> {
     const origin = { actor: context.actor, correlationId: context.correlationId, causationId: context.requestId };
     const outcome = drain
       ? await this.commands.send(route, { type: 'DrainRoute', data: { reason } }, origin)
-      : await this.commands.send(route, { type: 'UndrainRoute', data: {} }, origin);
+      : await this.commands.send(route, { type: 'UndrainRoute', data: { reason } }, origin);
     return { kind: route.kind, name: route.name, drained: drain, changed: outcome.written, position: outcome.written ? outcome.lastPosition : null };
   }
 }

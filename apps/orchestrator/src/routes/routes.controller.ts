@@ -11,6 +11,8 @@ export class DrainDto {
   reason?: string;
 }
 
+
+
 /**
  * Operators' switches and the live state of where builds go. Draining takes a backend or registry
  * endpoint out of rotation (running builds finish; new ones go elsewhere); both are events with the actor.
@@ -59,8 +61,8 @@ export class RoutesController {
 
   @Post('backends/:name/undrain')
   @HttpCode(200)
-  undrainBackend(@Param('name') name: string, @Context() context: RequestContext): Promise<DrainRouteResult> {
-    return this.switch('backend', name, false, null, context);
+  undrainBackend(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
+    return this.switch('backend', name, false, body?.reason ?? null, context);
   }
 
   @Post('registry-endpoints/:name/drain')
@@ -71,8 +73,8 @@ export class RoutesController {
 
   @Post('registry-endpoints/:name/undrain')
   @HttpCode(200)
-  undrainEndpoint(@Param('name') name: string, @Context() context: RequestContext): Promise<DrainRouteResult> {
-    return this.switch('registry', name, false, null, context);
+  undrainEndpoint(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
+    return this.switch('registry', name, false, body?.reason ?? null, context);
   }
 
   private state(kind: RouteKind, name: string) {
