@@ -92,7 +92,8 @@ export class OutcomeWindow {
    */
   record(route: Route, outcome: RouteOutcome): CircuitDecision {
     if (route.circuit === 'open') return null;
-    if (route.circuitSince !== null && outcome.at < route.circuitSince) return null;
+    const since = route.circuitSince === null ? Number.NEGATIVE_INFINITY : Date.parse(route.circuitSince);
+    if (Date.parse(outcome.at) < since) return null;
     if (route.circuit === 'half-open') {
       if (outcome.ok) return { type: 'close', trialBuildId: outcome.buildId, trialAttempt: outcome.attempt };
       return { type: 'open', data: this.opened([outcome], 1, true) };
@@ -100,7 +101,7 @@ export class OutcomeWindow {
     const now = Date.parse(outcome.at);
     const horizon = now - this.policy.windowSeconds * 1000;
     // Also drops what was recorded before the circuit last changed: the close may have been decided elsewhere, without a reset() here.
-    this.outcomes = this.outcomes.filter((o) => Date.parse(o.at) > horizon && (route.circuitSince === null || o.at >= route.circuitSince));
+    this.outcomes = this.outcomes.filter((o) => Date.parse(o.at) > horizon && Date.parse(o.at) >= since);
     this.outcomes.push(outcome);
     const failures = this.outcomes.filter((o) => !o.ok);
     const requests = this.outcomes.length;

@@ -12,12 +12,14 @@ export abstract class DomainError extends Error {
 
 export class IllegalTransitionError extends DomainError {
   readonly code = 'illegal-transition';
+  /** `subject` names what the command was for when it is not a build (a backend, an executor). */
   constructor(
     readonly command: string,
     readonly fromStatus: string,
     readonly reason: string,
+    subject?: string,
   ) {
-    super(`${command} is not allowed on a build that is ${fromStatus}: ${reason}`);
+    super(`${command} is not allowed on ${subject ?? `a build that is ${fromStatus}`}: ${reason}`);
   }
 }
 

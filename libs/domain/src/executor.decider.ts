@@ -36,7 +36,7 @@ export const evolveExecutor = (state: Executor, event: ExecutorEvent): Executor 
 };
 
 const alive = (command: ExecutorCommand, state: Executor) => {
-  if (state.status !== 'alive') throw new IllegalTransitionError(command.type, `executor ${command.data.executor} (${state.status})`, 'the executor is not alive');
+  if (state.status !== 'alive') throw new IllegalTransitionError(command.type, state.status, 'the executor is not alive', `executor ${command.data.executor} (${state.status})`);
   return state;
 };
 
@@ -50,7 +50,7 @@ export const decideExecutor = (command: ExecutorCommand, state: Executor): Execu
   const { executor } = command.data;
   switch (command.type) {
     case 'StartExecutor': {
-      if (state.status !== 'none') throw new IllegalTransitionError(command.type, `executor ${executor} (${state.status})`, 'executor ids are never reused');
+      if (state.status !== 'none') throw new IllegalTransitionError(command.type, state.status, 'executor ids are never reused', `executor ${executor} (${state.status})`);
       const { node, pid, backends, leaseTtlSeconds } = command.data;
       return [{ type: 'ExecutorStarted', data: { executor, node, pid, backends, leaseTtlSeconds }, metadata }];
     }
@@ -64,7 +64,7 @@ export const decideExecutor = (command: ExecutorCommand, state: Executor): Execu
       const current = alive(command, state);
       const lapsedAt = Date.parse(current.lastHeartbeatAt) + current.leaseTtlSeconds * 1000;
       if (Date.parse(command.metadata.occurredAt) < lapsedAt) {
-        throw new IllegalTransitionError(command.type, `executor ${executor} (alive)`, `its lease runs until ${new Date(lapsedAt).toISOString()}`);
+        throw new IllegalTransitionError(command.type, 'alive', `its lease runs until ${new Date(lapsedAt).toISOString()}`, `executor ${executor} (alive)`);
       }
       const { detectedBy, builds } = command.data;
       return [{ type: 'ExecutorLeaseExpired', data: { executor, lastHeartbeatAt: current.lastHeartbeatAt, leaseTtlSeconds: current.leaseTtlSeconds, detectedBy, builds }, metadata }];

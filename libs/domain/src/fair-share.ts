@@ -30,7 +30,7 @@ const byPriorityThenAge = (a: ReadyBuild, b: ReadyBuild) => b.priority - a.prior
  * Chooses which ready builds start now, and where. Pure.
  *
  * - Weighted fair sharing across orgs: each free slot goes to the org with the fewest running
- *   builds per unit of weight (ties: the org whose oldest ready build waited longest), so an org
+ *   builds per unit of weight (ties: the org whose next build in line was queued first), so an org
  *   with a storm of rebuilds gets its share and no more while others wait.
  * - Per-org limits: an org never runs more than its `maxRunning`.
  * - Priorities order builds within an org (an org cannot jump others by raising its own priority).

@@ -65,7 +65,7 @@ const routeEvent = (command: RouteCommand, type: string, data: Record<string, un
   ({ type, data: { ...named(command.route), ...data }, metadata: eventMetadataFrom(command.metadata) }) as RouteEvent;
 
 const refuse = (command: RouteCommand, state: Route, reason: string): never => {
-  throw new IllegalTransitionError(command.type, `${command.route.kind} ${command.route.name} (circuit ${state.circuit})`, reason);
+  throw new IllegalTransitionError(command.type, state.circuit, reason, `${command.route.kind} ${command.route.name} (circuit ${state.circuit})`);
 };
 
 /**

@@ -3,6 +3,7 @@ import {
   CancelBuild,
   ExpireBuild,
   FailBuild,
+  GiveUpRetrying,
   FallBack,
   QueueBuild,
   RecordImageBuilt,
@@ -23,6 +24,7 @@ import {
   BuildPushStarted,
   BuildQueued,
   BuildRef,
+  BuildRetriesExhausted,
   BuildRetryScheduled,
   BuildStarted,
   BuildTimedOut,
@@ -88,6 +90,7 @@ export const buildStarted = eventFixture<BuildStarted>('BuildStarted', 2, '2026-
   attempt: 1,
   backend: 'docker-primary',
   node: 'node-1',
+  executor: 'node-1/executor-a',
 }));
 export const buildImageBuilt = eventFixture<BuildImageBuilt>('BuildImageBuilt', 3, '2026-11-16T09:03:00.000Z', () => ({
   ...buildRef(),
@@ -123,7 +126,15 @@ export const buildRetryScheduled = eventFixture<BuildRetryScheduled>('BuildRetry
   ...buildRef(),
   attempt: 2,
   notBefore: '2026-11-16T09:15:00.000Z',
+  delayMs: 480_000,
+  failureClass: 'registry-timeout',
   reason: 'registry-timeout is retryable',
+}));
+export const buildRetriesExhausted = eventFixture<BuildRetriesExhausted>('BuildRetriesExhausted', 12, '2026-11-16T09:07:00.000Z', () => ({
+  ...buildRef(),
+  attempt: 1,
+  failureClass: 'registry-timeout',
+  reason: 'registry-timeout was retried 3 times (the limit)',
 }));
 export const buildCanceled = eventFixture<BuildCanceled>('BuildCanceled', 9, '2026-11-16T09:08:00.000Z', () => ({
   ...buildRef(),
@@ -170,13 +181,13 @@ export const queueBuild = commandFixture<QueueBuild>('QueueBuild', 1, () => ({
   timeoutSeconds: null,
   idempotencyKey: null,
 }));
-export const startBuild = commandFixture<StartBuild>('StartBuild', 2, () => ({ buildId: BUILD_ID, backend: 'docker-primary', node: 'node-1' }));
+export const startBuild = commandFixture<StartBuild>('StartBuild', 2, () => ({ buildId: BUILD_ID, backend: 'docker-primary', node: 'node-1', executor: 'node-1/executor-a', fallback: null }));
 export const recordImageBuilt = commandFixture<RecordImageBuilt>('RecordImageBuilt', 3, () => ({
   buildId: BUILD_ID,
   imageId: IMAGE_ID,
   durationMs: 120_000,
 }));
-export const startPush = commandFixture<StartPush>('StartPush', 4, () => ({ buildId: BUILD_ID, registryEndpoint: 'registry-v2.example.com' }));
+export const startPush = commandFixture<StartPush>('StartPush', 4, () => ({ buildId: BUILD_ID, registryEndpoint: 'registry-v2.example.com', fallback: null }));
 export const recordPush = commandFixture<RecordPush>('RecordPush', 5, () => ({
   buildId: BUILD_ID,
   registry: 'registry.example.com',
@@ -200,8 +211,10 @@ export const fallBack = commandFixture<FallBack>('FallBack', 7, () => ({
 export const scheduleRetry = commandFixture<ScheduleRetry>('ScheduleRetry', 8, () => ({
   buildId: BUILD_ID,
   notBefore: '2026-11-16T10:05:00.000Z',
+  delayMs: 300_000,
   reason: 'retryable failure',
 }));
+export const giveUpRetrying = commandFixture<GiveUpRetrying>('GiveUpRetrying', 12, () => ({ buildId: BUILD_ID, reason: 'registry-timeout was retried 3 times (the limit)' }));
 export const cancelBuild = commandFixture<CancelBuild>('CancelBuild', 9, () => ({ buildId: BUILD_ID, reason: 'no longer needed' }));
 export const timeOutBuild = commandFixture<TimeOutBuild>('TimeOutBuild', 10, () => ({ buildId: BUILD_ID, limitSeconds: 3600 }));
 export const expireBuild = commandFixture<ExpireBuild>('ExpireBuild', 11, () => ({ buildId: BUILD_ID, ttlSeconds: 86_400 }));
