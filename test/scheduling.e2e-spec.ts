@@ -1,11 +1,11 @@
-import { RecordedEvent, SqliteEventStore } from '@lib/event-store';
+import { SqliteEventStore } from '@lib/event-store';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsUnderTest, http, HttpResult } from './support/apps';
 import { ENGINES, requireEngines } from './support/engines';
-import { awaitBuildEvent } from './support/events';
+import { awaitBuildEvent, awaitEvent } from './support/events';
 import { BASE_IMAGE, gitRepository } from './support/git-repo';
 import { freePort, startRegistry, TestRegistry } from './support/registry';
 
@@ -31,21 +31,6 @@ afterAll(() => {
   rmSync(source, { recursive: true, force: true });
 });
 
-/** Resolves with the first event of the whole log (already there or yet to come) that matches; rejects after timeoutMs. */
-const awaitLogEvent = async (store: SqliteEventStore, what: string, matches: (event: RecordedEvent) => boolean, timeoutMs = 30_000): Promise<RecordedEvent> => {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    for await (const batch of store.subscribeToAll({ signal: controller.signal })) {
-      const found = batch.events.find(matches);
-      if (found) return found;
-    }
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  throw new Error(`no ${what} in the log within ${timeoutMs} ms`);
-};
 
 /**
  * Asks a live view until it shows what is expected. The view follows the log asynchronously and
@@ -249,7 +234,7 @@ describe('backend failover on the real engine', () => {
 
   it('fails over from a dead engine: failures retried, circuit opened on evidence, builds moved and pushed, each move recorded', async () => {
     const early = await Promise.all(['first', 'second'].map(submit));
-    const opened = await awaitLogEvent(run.store, 'BackendCircuitOpened for broken', (event) => event.type === 'BackendCircuitOpened' && event.data.backend === 'broken');
+    const opened = await awaitEvent(run.store, 'BackendCircuitOpened for broken', (event) => event.type === 'BackendCircuitOpened' && event.data.backend === 'broken');
     const late = await Promise.all(['third', 'fourth'].map(submit));
     for (const buildId of [...early, ...late]) expect((await awaitBuildEvent(run.store, buildId, SETTLED, 60_000)).type).toBe('BuildPushed');
 

@@ -9,7 +9,7 @@ import {
   buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, cancelBuild, expireBuild, failBuild, fallBack, giveUpRetrying, history, queueBuild,
   recordImageBuilt, recordPush, scheduleRetry, startBuild, startPush, timeOutBuild,
 } from './testing/build.fixtures';
-import { DeciderSpecification } from './testing/decider-spec';
+import { DeciderSpecification, deepFreeze, metadataOf } from './testing/decider-spec';
 
 // Every event decide emits in this file is kept, so the last test can check that all of them are JSON-safe.
 const emitted: BuildEvent[] = [];
@@ -25,20 +25,8 @@ const spec = DeciderSpecification.for(recordingDecider);
 
 const ref = { buildId: BUILD_ID, org: 'acme', repo: 'hello-world', accountType: 'org' } as const;
 
-/** The metadata every emitted event must carry: the command's, plus the schema version. */
-const metadataFrom = ({ metadata }: BuildCommand) => ({
-  eventId: metadata.eventId,
-  occurredAt: metadata.occurredAt,
-  actor: metadata.actor,
-  correlationId: metadata.correlationId,
-  causationId: metadata.causationId,
-  schemaVersion: 1,
-});
+const metadataFrom = metadataOf;
 
-const deepFreeze = <T>(value: T): T => {
-  if (value !== null && typeof value === 'object') Object.values(value).forEach(deepFreeze);
-  return Object.freeze(value);
-};
 
 const retriedAndRunning = (): BuildEvent[] => [...history.queuedForRetry(), buildStarted({ attempt: 2 }, { eventId: 'e0000000-0000-4000-8000-000000000012' })];
 

@@ -2,7 +2,7 @@ import { IllegalTransitionError } from './errors';
 import { Executor, ExecutorCommand, executorDecider, initialExecutor } from './executor.decider';
 import { EXECUTOR_EVENT_TYPES, ExecutorEvent, executorStream } from './executor.events';
 import { BUILD_ID } from './testing/build.fixtures';
-import { DeciderSpecification } from './testing/decider-spec';
+import { DeciderSpecification, metadataOf } from './testing/decider-spec';
 import {
   EXECUTOR, EXECUTOR_STARTED_AT, LAST_HEARTBEAT_AT,
   executorHeartbeat, executorHistory, executorLeaseExpired, executorStarted, executorStopped, expireLease, heartbeat, startExecutor, stopExecutor,
@@ -10,14 +10,7 @@ import {
 
 const spec = DeciderSpecification.for(executorDecider);
 
-const metadataFrom = ({ metadata }: ExecutorCommand) => ({
-  eventId: metadata.eventId,
-  occurredAt: metadata.occurredAt,
-  actor: metadata.actor,
-  correlationId: metadata.correlationId,
-  causationId: metadata.causationId,
-  schemaVersion: 1,
-});
+const metadataFrom = metadataOf;
 
 const fold = (events: readonly ExecutorEvent[]): Executor => events.reduce(executorDecider.evolve, executorDecider.initialState());
 

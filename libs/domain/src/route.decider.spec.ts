@@ -2,7 +2,7 @@ import { IllegalTransitionError } from './errors';
 import { RouteCommand, foldRoute, initialRoute, routeDecider } from './route.decider';
 import { ALL_ROUTE_EVENT_TYPES, ROUTE_EVENT_TYPES, RouteEvent, RouteId, routeOf, routeStream } from './route.events';
 import { ACTOR } from './testing/build.fixtures';
-import { DeciderSpecification } from './testing/decider-spec';
+import { DeciderSpecification, deepFreeze, metadataOf } from './testing/decider-spec';
 import {
   BACKEND, CLOSED_AT, HALF_OPENED_AT, OPENED_AT, REGISTRY_ENDPOINT,
   circuitClosed, circuitHalfOpened, circuitOpened, circuitOpenedData, closeCircuit, drainRoute, halfOpenCircuit, openCircuit,
@@ -11,19 +11,8 @@ import {
 
 const spec = DeciderSpecification.for(routeDecider);
 
-const metadataFrom = ({ metadata }: RouteCommand) => ({
-  eventId: metadata.eventId,
-  occurredAt: metadata.occurredAt,
-  actor: metadata.actor,
-  correlationId: metadata.correlationId,
-  causationId: metadata.causationId,
-  schemaVersion: 1,
-});
+const metadataFrom = metadataOf;
 
-const deepFreeze = <T>(value: T): T => {
-  if (value !== null && typeof value === 'object') Object.values(value).forEach(deepFreeze);
-  return Object.freeze(value);
-};
 
 const REOPENED_AT = '2026-11-16T09:10:45.000Z';
 

@@ -68,3 +68,19 @@ export const DeciderSpecification = {
     }),
   }),
 };
+
+/** The metadata every event a command produces must carry: the command's own, plus the schema version. Written out, not taken from the code under test. */
+export const metadataOf = ({ metadata }: { metadata: { eventId: string; occurredAt: string; actor: string; correlationId: string; causationId: string } }) => ({
+  eventId: metadata.eventId,
+  occurredAt: metadata.occurredAt,
+  actor: metadata.actor,
+  correlationId: metadata.correlationId,
+  causationId: metadata.causationId,
+  schemaVersion: 1,
+});
+
+/** Freezes a value and everything in it: evolve must build new states, never patch the given ones. */
+export const deepFreeze = <T>(value: T): T => {
+  if (value !== null && typeof value === 'object') Object.values(value).forEach(deepFreeze);
+  return Object.freeze(value);
+};
