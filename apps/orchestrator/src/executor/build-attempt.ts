@@ -101,7 +101,7 @@ export class BuildAttempt {
       await this.conclude(error);
     } finally {
       clearTimeout(timer);
-      this.tools.keys.revoke(this.buildId, this.tools.now());
+      this.tools.keys.revoke(this.buildId, this.tools.now(), this.build.attempt);
       rmSync(workDir, { recursive: true, force: true });
       await builder.discard(this.imageRef);
       this.tools.logs.seal(this.buildId, this.build.attempt);
@@ -117,7 +117,7 @@ export class BuildAttempt {
     this.log(`checked out ${commit}\n`);
     this.step = 'build';
     const started = this.tools.now().getTime();
-    const imageId = await builder.build({ buildId: ref.buildId, contextDir: workDir, dockerfile, imageRef: this.imageRef }, (text) => this.log(text), signal);
+    const imageId = await builder.build({ buildId: ref.buildId, attempt: this.build.attempt, contextDir: workDir, dockerfile, imageRef: this.imageRef }, (text) => this.log(text), signal);
     await this.commands.send({ type: 'RecordImageBuilt', data: { buildId: ref.buildId, imageId, durationMs: this.tools.now().getTime() - started } });
     this.step = 'push';
     const choice = this.placement.chooseEndpoint();
@@ -125,7 +125,7 @@ export class BuildAttempt {
     if (!this.placement.leaseValid()) throw new AttemptStopped('fenced');
     const { endpoint, fallback } = choice;
     if (fallback) this.log(`pushing through ${endpoint.name} instead of ${fallback.from}: ${fallback.reason}\n`);
-    const key = this.tools.keys.issue({ buildId: ref.buildId, account: ref.org, repository }, this.tools.now(), this.settings.pushTimeoutSeconds + 60);
+    const key = this.tools.keys.issue({ buildId: ref.buildId, attempt: this.build.attempt, account: ref.org, repository }, this.tools.now(), this.settings.pushTimeoutSeconds + 60);
     await this.commands.send({ type: 'StartPush', data: { buildId: ref.buildId, registryEndpoint: endpoint.name, fallback } });
     const target = { registryAddr: endpoint.addr, registryUrl: endpoint.url, repository, tag, imageRef: this.imageRef };
     const digest = await this.withPushDeadline((pushSignal) => pusher.push(target, key, (text) => this.log(text), pushSignal));

@@ -208,7 +208,7 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
     const message = `lease lost: executor ${executor} was last heard from at ${new Date(lastSeen).toISOString()} (lease ${this.topology.leaseTtlSeconds}s); detected by ${this.lease.id}`;
     await commands.send({ type: 'FailBuild', data: { buildId, phase: 'infrastructure', failureClass: 'infrastructure', message } });
     this.logger.warn(`build ${buildId}: ${message}`);
-    if (build.backend) await this.backends.get(build.backend)?.builder.killLeftovers(buildId).catch(() => undefined);
+    if (build.backend) await this.backends.get(build.backend)?.builder.killLeftovers(buildId, build.attempt).catch(() => undefined);
   }
 
   private decideRetries(now: Date): void {

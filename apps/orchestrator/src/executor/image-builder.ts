@@ -1,13 +1,13 @@
 import type Docker from 'dockerode';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pack } from 'tar-fs';
 import { Readable } from 'node:stream';
 import { readProgress } from './docker-engine';
 
 export type BuildLimits = Readonly<{ memoryBytes: number; milliCpus: number; pidsLimit: number; cgroupRoot: string }>;
 
-export type BuildRequest = Readonly<{ buildId: string; contextDir: string; dockerfile: string; imageRef: string }>;
+export type BuildRequest = Readonly<{ buildId: string; attempt: number; contextDir: string; dockerfile: string; imageRef: string }>;
 
 export class ImageBuildError extends Error {
   constructor(message: string) {
@@ -31,7 +31,7 @@ export class ImageBuilder {
   ) {}
 
   async build(request: BuildRequest, log: (text: string) => void, signal: AbortSignal): Promise<string> {
-    const cgroupParent = this.createCgroup(request.buildId);
+    const cgroupParent = this.createCgroup(request.buildId, request.attempt);
     try {
       const context = pack(request.contextDir, { ignore: (name) => name === join(request.contextDir, '.git') });
       const stream = await this.docker.buildImage(context, {
@@ -77,8 +77,8 @@ export class ImageBuilder {
   }
 
   /** Kills what is left of a build whose executor died (its step containers, found by their cgroup parent). */
-  async killLeftovers(buildId: string): Promise<void> {
-    await this.killSteps(cgroupPathOf(buildId));
+  async killLeftovers(buildId: string, attempt: number): Promise<void> {
+    await this.killSteps(cgroupPathOf(buildId, attempt));
   }
 
   /** Kills and awaits every container of this build still running (they all sit under its cgroup parent). */
@@ -96,13 +96,13 @@ export class ImageBuilder {
   }
 
   /** A cgroup v1 pids parent for this build, or null (with a warning) where the engine cannot use one. */
-  private createCgroup(buildId: string): string | null {
+  private createCgroup(buildId: string, attempt: number): string | null {
     const root = this.limits.cgroupRoot;
     if (!existsSync(join(root, 'pids.max')) && !existsSync(join(root, 'cgroup.procs'))) {
       this.onWarning(`no pids cgroup hierarchy at ${root}: BUILD_PIDS_LIMIT is not enforced`);
       return null;
     }
-    const relative = cgroupPathOf(buildId);
+    const relative = cgroupPathOf(buildId, attempt);
     try {
       mkdirSync(join(root, relative), { recursive: true });
       writeFileSync(join(root, relative, 'pids.max'), String(this.limits.pidsLimit));
@@ -117,10 +117,13 @@ export class ImageBuilder {
     if (!relative) return;
     try {
       rmdirSync(join(this.limits.cgroupRoot, relative));
+      // The build's own directory goes when its last attempt's does (another attempt may still use it).
+      rmdirSync(join(this.limits.cgroupRoot, dirname(relative)));
     } catch {
-      // still populated by a container the engine is tearing down; the next start of this build id reuses it
+      // still populated by a container the engine is tearing down, or by another attempt
     }
   }
 }
 
-const cgroupPathOf = (buildId: string): string => `/build-orchestrator/${buildId}`;
+/** One cgroup per attempt: stopping a lost attempt must never touch the containers of its retry. */
+const cgroupPathOf = (buildId: string, attempt: number): string => `/build-orchestrator/${buildId}/attempt-${attempt}`;

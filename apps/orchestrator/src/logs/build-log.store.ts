@@ -55,7 +55,9 @@ export class BuildLogStore {
   }
 
   /** Marks the log of an attempt as complete: the executor writes nothing more for it. */
+  /** Marks the log complete up to `attempt`; a late seal of an earlier attempt (a lost executor's) changes nothing. */
   seal(buildId: string, attempt: number): void {
+    if (attempt < this.sealedAttempt(buildId)) return;
     writeFileSync(join(this.dir, `${buildId}.sealed`), String(attempt));
     this.appended.emit(buildId);
   }

@@ -25,8 +25,9 @@ export class AccessKeys {
       repository TEXT NOT NULL, issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)`);
   }
 
-  issue(grant: KeyGrant & { buildId: string }, now: Date, ttlSeconds: number): IssuedKey {
-    const username = `build-${grant.buildId}`;
+  /** With `attempt`, the key belongs to that attempt alone (revoking it leaves the build's other attempts alone). */
+  issue(grant: KeyGrant & { buildId: string; attempt?: number }, now: Date, ttlSeconds: number): IssuedKey {
+    const username = usernameOf(grant.buildId, grant.attempt);
     const password = `bok_${randomBytes(32).toString('base64url')}`;
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000).toISOString();
     this.db
@@ -44,11 +45,18 @@ export class AccessKeys {
     return { account: row.account, repository: row.repository };
   }
 
-  revoke(buildId: string, now: Date): void {
-    this.db.prepare('UPDATE registry_access_keys SET revoked_at = ? WHERE build_id = ? AND revoked_at IS NULL').run(now.toISOString(), buildId);
+  /** Revokes the key of one attempt, or with no attempt every key of the build. */
+  revoke(buildId: string, now: Date, attempt?: number): void {
+    if (attempt === undefined) {
+      this.db.prepare('UPDATE registry_access_keys SET revoked_at = ? WHERE build_id = ? AND revoked_at IS NULL').run(now.toISOString(), buildId);
+    } else {
+      this.db.prepare('UPDATE registry_access_keys SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL').run(now.toISOString(), usernameOf(buildId, attempt));
+    }
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 }
+
+const usernameOf = (buildId: string, attempt?: number): string => (attempt === undefined ? `build-${buildId}` : `build-${buildId}-${attempt}`);
