@@ -12,6 +12,7 @@ import { BACKENDS, EXECUTOR_TOOLS, ExecutorService } from './executor.service';
 import { TOPOLOGY } from '../scheduling/cluster-view.service';
 import { Backend } from './routes';
 import { ImageBuilder } from './image-builder';
+import { EngineMutex } from './engine-mutex';
 import { ImagePusher } from './image-pusher';
 import { SourceFetcher } from './source-fetcher';
 
@@ -53,7 +54,9 @@ export const executorProviders = (config: AppConfig): Provider[] => [
         topology.backends.map((backend) => {
           const docker = dockerClient(backend.dockerHost);
           const builder = new ImageBuilder(docker, limits, (message) => logger.warn(`${backend.name}: ${message}`));
-          return [backend.name, { config: backend, docker, builder, pusher: new ImagePusher(docker, pullToken) }];
+          // A push lock outlives a push's deadline, so that a holder that died is the only way to lose one.
+          const engineLock = new EngineMutex(docker, (config.PUSH_TIMEOUT_SECONDS + 60) * 1000);
+          return [backend.name, { config: backend, docker, builder, pusher: new ImagePusher(docker, engineLock, pullToken) }];
         }),
       );
     },

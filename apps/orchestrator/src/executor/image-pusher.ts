@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { readProgress } from './docker-engine';
+import { EngineMutex } from './engine-mutex';
 import { classifyPushFailure, PushFailure } from './push-failure';
 
 /**
@@ -32,6 +33,8 @@ const MANIFEST_TYPES = [
 export class ImagePusher {
   constructor(
     private readonly docker: Docker,
+    /** Excludes other processes pushing the same tag through the same engine. */
+    private readonly engineLock: EngineMutex,
     private readonly pullToken: (repository: string) => string,
   ) {}
 
@@ -39,17 +42,20 @@ export class ImagePusher {
 
   /**
    * Pushes the build's image as `repository:tag`. The shared tag exists on the engine only while
-   * this push holds it (one push per tag at a time in this process), so concurrent builds of the
-   * same tag never push each other's image.
+   * this push holds it (one push per tag and engine at a time: in this process by a promise chain,
+   * across processes by a lock on the engine), so concurrent builds of the same tag never push each
+   * other's image.
    */
   async push(target: PushTarget, credentials: RegistryCredentials, log: (text: string) => void, signal: AbortSignal): Promise<string> {
     const name = `${target.registryAddr}/${target.repository}`;
     return this.exclusively(`${name}:${target.tag}`, async () => {
-      await this.docker.getImage(target.imageRef).tag({ repo: name, tag: target.tag });
+      const release = await this.engineLock.acquire(`${name}:${target.tag}`, target.imageRef, signal);
       try {
+        await this.docker.getImage(target.imageRef).tag({ repo: name, tag: target.tag });
         return await this.pushTagged(target, credentials, log, signal);
       } finally {
         await this.docker.getImage(`${name}:${target.tag}`).remove({ noprune: true }).catch(() => undefined);
+        await release();
       }
     });
   }
