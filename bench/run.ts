@@ -5,15 +5,16 @@ import { runAppendsBench } from './appends.bench';
 import { runBuildsBench } from './builds.bench';
 import { runHttpBench } from './http.bench';
 import { runProjectorBench } from './projector.bench';
+import { runSchedulingBench } from './scheduling.bench';
 import { fmt, machineInfo, now, secondsSince } from './support';
 
 /**
- * `node dist/bench/run.js [appends] [projector] [http] [builds]` (all when none is named; builds needs
- * `scripts/services.sh up`). Prints a table per
+ * `node dist/bench/run.js [appends] [projector] [http] [builds] [scheduling]` (all when none is named; builds
+ * and scheduling need `scripts/services.sh up`). Prints a table per
  * benchmark and writes every figure to bench/results/latest.json. Missed targets are reported, not
  * failures: the exit code is 0 whenever every benchmark ran.
  */
-const BENCHMARKS = { appends: runAppendsBench, projector: runProjectorBench, http: runHttpBench, builds: runBuildsBench } as const;
+const BENCHMARKS = { appends: runAppendsBench, projector: runProjectorBench, http: runHttpBench, builds: runBuildsBench, scheduling: runSchedulingBench } as const;
 type Name = keyof typeof BENCHMARKS;
 
 // dist/bench/run.js -> bench/results; BENCH_RESULTS_DIR overrides (e.g. for a build compiled elsewhere).
