@@ -76,6 +76,60 @@ describe('assignFairly: fairness across orgs', () => {
   });
 });
 
+describe('assignFairly: fairness over time (many rounds, more orgs waiting than slots)', () => {
+  /**
+   * The benchmark's situation, modelled: 6 slots; one org queued 500 builds first, then 49 orgs
+   * queued 10 each. Each round one running build ends (the oldest) and the freed slot is assigned
+   * again. Contention lasts until the first org has had all its builds started.
+   */
+  const simulate = (useLastStart: boolean) => {
+    const queue: ReadyBuild[] = [...ready('bigcorp', 500, 0), ...Array.from({ length: 49 }, (_, i) => ready(`org${i}`, 10, 1000 + 10 * i)).flat()];
+    const waiting = new Map<string, number>([['bigcorp', 500], ...Array.from({ length: 49 }, (_, i): [string, number] => [`org${i}`, 10])]);
+    const running: { org: string }[] = [];
+    const lastStart = new Map<string, number>();
+    const starts = new Map<string, number>();
+    let position = 10_000;
+    while ([...waiting.values()].every((count) => count > 0)) {
+      const runningByOrg = new Map<string, number>();
+      for (const { org } of running) runningByOrg.set(org, (runningByOrg.get(org) ?? 0) + 1);
+      const assignments = assignFairly({
+        ready: queue, runningByOrg, shareOf: () => ({ maxRunning: 4, weight: 1 }), backends: [backend('b', 6 - running.length)],
+        ...(useLastStart ? { lastStartOf: (org: string) => lastStart.get(org) ?? 0 } : {}),
+      });
+      for (const assignment of assignments) {
+        queue.splice(queue.findIndex((build) => build.buildId === assignment.buildId), 1);
+        running.push({ org: assignment.org });
+        lastStart.set(assignment.org, position++);
+        starts.set(assignment.org, (starts.get(assignment.org) ?? 0) + 1);
+        waiting.set(assignment.org, waiting.get(assignment.org)! - 1);
+      }
+      running.shift();
+    }
+    const shares = [...waiting.keys()].map((org) => starts.get(org) ?? 0);
+    return { jain: jainIndex(shares), bigcorp: (starts.get('bigcorp') ?? 0) / shares.reduce((a, b) => a + b, 0) };
+  };
+
+  it('lets the orgs take turns: Jain\'s index over the starts during contention is at least 0.95, and the storm gets about its 1/50', () => {
+    const { jain, bigcorp } = simulate(true);
+    expect(jain).toBeGreaterThanOrEqual(0.95);
+    expect(bigcorp).toBeLessThan(0.04);
+  });
+
+  it('without knowing who was served last, the org that queued first keeps a slot to itself (why lastStartOf exists)', () => {
+    const { jain, bigcorp } = simulate(false);
+    expect(jain).toBeLessThan(0.9);
+    expect(bigcorp).toBeGreaterThan(0.1);
+  });
+
+  it('gives a tie to the org served least recently, then to the older next build', () => {
+    const assignments = assignFairly({
+      ready: [one('acme', 1), one('globex', 2), one('initech', 3)], runningByOrg: new Map(), shareOf: () => DEFAULT_SHARE, backends: [backend('b', 2)],
+      lastStartOf: (org) => ({ acme: 900, globex: 0, initech: 0 })[org] ?? 0,
+    });
+    expect(perOrg(assignments)).toEqual({ globex: 1, initech: 1 });
+  });
+});
+
 describe('assignFairly: per-org limits', () => {
   it('never runs more than maxRunning, counting the builds already running', () => {
     const assignments = assign({ ready: ready('acme', 5, 0), backends: [backend('docker-primary', 10)], running: { acme: 1 }, shares: { acme: { maxRunning: 3 } } });

@@ -22,6 +22,12 @@ export type FairShareInput = Readonly<{
   runningByOrg: ReadonlyMap<string, number>;
   shareOf: (org: string) => OrgShare;
   backends: readonly BackendSlots[];
+  /**
+   * Global position of the org's latest BuildStarted (0 if none): among orgs with the same load,
+   * the one served least recently goes first, so that orgs take turns even when more of them wait
+   * than there are slots. Absent: every org counts as never served.
+   */
+  lastStartOf?: (org: string) => number;
 }>;
 
 const byPriorityThenAge = (a: ReadyBuild, b: ReadyBuild) => b.priority - a.priority || a.queuedPosition - b.queuedPosition;
@@ -30,8 +36,9 @@ const byPriorityThenAge = (a: ReadyBuild, b: ReadyBuild) => b.priority - a.prior
  * Chooses which ready builds start now, and where. Pure.
  *
  * - Weighted fair sharing across orgs: each free slot goes to the org with the fewest running
- *   builds per unit of weight (ties: the org whose next build in line was queued first), so an org
- *   with a storm of rebuilds gets its share and no more while others wait.
+ *   builds per unit of weight; among equals, to the org served least recently (then the one whose
+ *   next build was queued first). Orgs take turns, so an org with a storm of rebuilds gets its share
+ *   and no more while others wait, however many orgs there are.
  * - Per-org limits: an org never runs more than its `maxRunning`.
  * - Priorities order builds within an org (an org cannot jump others by raising its own priority).
  * - A build goes to its home backend (its previous attempt's, else the first in preference order)
@@ -51,18 +58,20 @@ export const assignFairly = (input: FairShareInput): Assignment[] => {
   }
   for (const queue of queues.values()) queue.sort(byPriorityThenAge);
   const running = new Map(input.runningByOrg);
+  const lastStart = new Map<string, number>();
+  const lastStartOf = (org: string) => lastStart.get(org) ?? input.lastStartOf?.(org) ?? 0;
+  let served = Number.MAX_SAFE_INTEGER - input.ready.length; // later than any position in the log
   const assignments: Assignment[] = [];
   const totalFree = () => [...free.values()].reduce((sum, slots) => sum + slots, 0);
 
   while (totalFree() > 0) {
-    let chosen: { org: string; load: number; head: ReadyBuild } | null = null;
+    let chosen: { org: string; load: number; last: number; head: ReadyBuild } | null = null;
     for (const [org, queue] of queues) {
       const share = input.shareOf(org);
       const current = running.get(org) ?? 0;
       if (queue.length === 0 || current >= share.maxRunning) continue;
-      const load = current / share.weight;
-      const head = queue[0];
-      if (!chosen || load < chosen.load || (load === chosen.load && head.queuedPosition < chosen.head.queuedPosition)) chosen = { org, load, head };
+      const candidate = { org, load: current / share.weight, last: lastStartOf(org), head: queue[0] };
+      if (!chosen || before(candidate, chosen)) chosen = candidate;
     }
     if (!chosen) break;
     const build = queues.get(chosen.org)!.shift()!;
@@ -80,10 +89,17 @@ export const assignFairly = (input: FairShareInput): Assignment[] => {
     if (backend === undefined) break;
     free.set(backend, free.get(backend)! - 1);
     running.set(chosen.org, (running.get(chosen.org) ?? 0) + 1);
+    lastStart.set(chosen.org, served++);
     assignments.push({ buildId: build.buildId, org: build.org, backend, fallback });
   }
   return assignments;
 };
+
+type Candidate = Readonly<{ load: number; last: number; head: ReadyBuild }>;
+
+/** Lower load first; then served longest ago; then the older next build. */
+const before = (a: Candidate, b: Candidate): boolean =>
+  a.load !== b.load ? a.load < b.load : a.last !== b.last ? a.last < b.last : a.head.queuedPosition < b.head.queuedPosition;
 
 /** Jain's fairness index of shares: 1 when all are equal, 1/n when one takes everything. */
 export const jainIndex = (shares: readonly number[]): number => {

@@ -292,7 +292,7 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
     });
     if (ready.length > 0) {
       const slots = this.topology.backends.map((backend): BackendSlots => this.slotsOf(backend.name, backend.concurrency, runningByBackend.get(backend.name) ?? 0));
-      const assignments = assignFairly({ ready, runningByOrg, shareOf: (org) => this.topology.orgLimits(org), backends: slots });
+      const assignments = assignFairly({ ready, runningByOrg, shareOf: (org) => this.topology.orgLimits(org), backends: slots, lastStartOf: (org) => view.lastStartOf(org) });
       for (const assignment of assignments) this.launch(assignment);
     }
     this.scheduleWakeUp(now);

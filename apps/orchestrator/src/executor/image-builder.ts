@@ -18,6 +18,21 @@ export class ImageBuildError extends Error {
 
 const CPU_PERIOD = 100_000;
 
+/** Errors of the engine itself, not of the build's steps: the build is not at fault, and a retry may well work. */
+const ENGINE_FAULT = /(unable to find image|no such image|layer does not exist|failed to register layer|no space left on device|error creating overlay mount)/i;
+
+/** The engine reported a failure of its own while building: an infrastructure failure, retried. */
+export class EngineFaultError extends Error {
+  constructor(message: string) {
+    super(`the engine failed: ${message}`);
+    this.name = 'EngineFaultError';
+  }
+}
+
+/** What a failure reported in the build's progress stream is: the build's own, or the engine's. */
+export const buildFailure = (message: string): ImageBuildError | EngineFaultError =>
+  ENGINE_FAULT.test(message) ? new EngineFaultError(message) : new ImageBuildError(message);
+
 /**
  * Builds images with the engine's build API: no network, no privilege, memory and CPU limits on
  * every step, and each build under its own cgroup parent whose pids.max bounds every step's
@@ -43,6 +58,9 @@ export class ImageBuilder {
         cpuperiod: CPU_PERIOD,
         cpuquota: Math.round((this.limits.milliCpus / 1000) * CPU_PERIOD),
         pull: false,
+        // No build cache: a cached step of one tenant must never stand in for another's, and every
+        // image is removed after its push anyway (which also raced with the cache lookups of others).
+        nocache: true,
         rm: true,
         forcerm: true,
         ...(cgroupParent ? { cgroupparent: cgroupParent } : {}),
@@ -63,7 +81,7 @@ export class ImageBuilder {
         if (signal.aborted && cgroupParent) await this.killSteps(cgroupParent);
         throw error;
       });
-      if (failure) throw new ImageBuildError(failure);
+      if (failure) throw buildFailure(failure);
       if (!imageId) throw new ImageBuildError('the engine ended the build without reporting an image id');
       return imageId;
     } finally {

@@ -57,6 +57,7 @@ export class ClusterView {
   private readonly windows = new Map<string, OutcomeWindow>();
   private readonly executors = new Map<string, Executor>();
   private readonly orgRetries = new Map<string, string[]>();
+  private readonly orgLastStart = new Map<string, number>();
   position = 0;
 
   constructor(
@@ -82,6 +83,7 @@ export class ClusterView {
     const before = current?.build ?? initialBuild();
     const build = evolve(before, event) as ExistingBuild;
     if (event.type === 'BuildRetryScheduled') this.noteRetry(build.ref.org, event.metadata.occurredAt);
+    if (event.type === 'BuildStarted') this.orgLastStart.set(build.ref.org, recorded.globalPosition);
     const tracked: TrackedBuild = {
       build,
       queuedPosition: current?.queuedPosition ?? recorded.globalPosition,
@@ -148,6 +150,11 @@ export class ClusterView {
     let count = 0;
     for (const { build } of this.builds.values()) if (build.status === 'queued' && build.ref.org === org) count++;
     return count;
+  }
+
+  /** Global position of the org's latest BuildStarted, 0 if none: who was served least recently. */
+  lastStartOf(org: string): number {
+    return this.orgLastStart.get(org) ?? 0;
   }
 
   orgRetryTimes(org: string): readonly string[] {
