@@ -93,7 +93,7 @@ export class BuildAttempt {
   private async execute(): Promise<void> {
     const timer = setTimeout(() => this.stop('timeout'), this.timeoutSeconds * 1000);
     const workDir = join(this.settings.workDir, `${this.buildId}-${this.build.attempt}`);
-    const { builder } = this.placement.backend;
+    const { builder, pusher } = this.placement.backend;
     this.log(`=== attempt ${this.build.attempt} on ${this.placement.backend.config.name} (${this.settings.node}) at ${this.tools.now().toISOString()}\n`);
     try {
       await this.steps(workDir);
@@ -103,6 +103,7 @@ export class BuildAttempt {
       clearTimeout(timer);
       this.tools.keys.revoke(this.buildId, this.tools.now(), this.build.attempt);
       rmSync(workDir, { recursive: true, force: true });
+      await pusher.settled(this.imageRef);
       await builder.discard(this.imageRef);
       this.tools.logs.seal(this.buildId, this.build.attempt);
     }

@@ -48,16 +48,36 @@ export class ImagePusher {
    */
   async push(target: PushTarget, credentials: RegistryCredentials, log: (text: string) => void, signal: AbortSignal): Promise<string> {
     const name = `${target.registryAddr}/${target.repository}`;
-    return this.exclusively(`${name}:${target.tag}`, async () => {
-      const release = await this.engineLock.acquire(`${name}:${target.tag}`, target.imageRef, signal);
+    let pushed!: (digest: string) => void;
+    let failed!: (error: unknown) => void;
+    const digest = new Promise<string>((resolve, reject) => ((pushed = resolve), (failed = reject)));
+    // The caller has its digest as soon as the push is confirmed; untagging and releasing the lock
+    // follow off its path (the next push of this tag still waits for them).
+    const settled = this.exclusively(`${name}:${target.tag}`, async () => {
+      let release: (() => Promise<void>) | null = null;
       try {
+        release = await this.engineLock.acquire(`${name}:${target.tag}`, target.imageRef, signal);
         await this.docker.getImage(target.imageRef).tag({ repo: name, tag: target.tag });
-        return await this.pushTagged(target, credentials, log, signal);
+        pushed(await this.pushTagged(target, credentials, log, signal));
+      } catch (error) {
+        failed(error);
       } finally {
-        await this.docker.getImage(`${name}:${target.tag}`).remove({ noprune: true }).catch(() => undefined);
-        await release();
+        if (release) {
+          await this.docker.getImage(`${name}:${target.tag}`).remove({ noprune: true }).catch(() => undefined);
+          await release();
+        }
       }
     });
+    this.cleanups.set(target.imageRef, settled);
+    return digest;
+  }
+
+  private readonly cleanups = new Map<string, Promise<unknown>>();
+
+  /** Resolves once the push of `imageRef` has untagged it and released its lock (then the image may be removed). */
+  async settled(imageRef: string): Promise<void> {
+    await this.cleanups.get(imageRef)?.catch(() => undefined);
+    this.cleanups.delete(imageRef);
   }
 
   private async exclusively<T>(key: string, work: () => Promise<T>): Promise<T> {
