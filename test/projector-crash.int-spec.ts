@@ -84,7 +84,7 @@ type OnDisk = { rows: Row[]; checkpoint: number };
 const foldUpTo = (log: readonly RecordedEvent[], position: number): Row[] => {
   const views = new Map<string, BuildStatusView | null>();
   for (const event of log.filter((e) => e.globalPosition <= position)) {
-    const id = buildStatusProjection.documentId(event);
+    const [id = null] = buildStatusProjection.documentIds(event);
     if (id !== null) views.set(id, evolveBuildStatus(views.get(id) ?? null, event));
   }
   return [...views.entries()]

@@ -504,13 +504,13 @@ describe('build-status projection: storage and routing', () => {
   });
 
   it('routes a build event to the document of its buildId', () => {
-    expect(buildStatusProjection.documentId(recorded(buildStarted({ buildId: 'b-42' }), 1))).toBe('b-42');
+    expect(buildStatusProjection.documentIds(recorded(buildStarted({ buildId: 'b-42' }), 1))).toEqual(['b-42']);
   });
 
   it('routes an event without a string buildId to no document (null)', () => {
     const base = recorded(buildQueued(), 0);
-    expect(buildStatusProjection.documentId({ ...base, type: 'SomethingElse', data: {} })).toBeNull();
-    expect(buildStatusProjection.documentId({ ...base, data: { ...base.data, buildId: 42 } })).toBeNull();
+    expect(buildStatusProjection.documentIds({ ...base, type: 'SomethingElse', data: {} })).toEqual([]);
+    expect(buildStatusProjection.documentIds({ ...base, data: { ...base.data, buildId: 42 } })).toEqual([]);
   });
 
   it('handles every build event type on build streams and nothing on other streams', () => {

@@ -147,6 +147,6 @@ export const buildStatusProjection: Projection<BuildStatusView> = {
       updated_at: view.timestamps.updatedAt,
     }),
   },
-  documentId: (event) => (typeof event.data.buildId === 'string' ? event.data.buildId : null),
+  documentIds: (event) => (typeof event.data.buildId === 'string' ? [event.data.buildId] : []),
   evolve: evolveBuildStatus,
 };

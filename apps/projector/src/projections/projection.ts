@@ -23,10 +23,10 @@ export type Projection<Doc> = Readonly<{
   version: number;
   filter: Readonly<Required<EventFilter>>;
   storage: DocumentTable<Doc>;
-  /** The id of the document an event updates, or null when the event concerns none. */
-  documentId: (event: RecordedEvent) => string | null;
-  /** Returns the new document, or null to delete it. */
-  evolve: (doc: Doc | null, event: RecordedEvent) => Doc | null;
+  /** The ids of the documents an event updates (none, one, or several: a statistic per time bucket, say). */
+  documentIds: (event: RecordedEvent) => readonly string[];
+  /** Folds the event into the document `id` (null: not there yet); returns the new document, or null to delete it. */
+  evolve: (doc: Doc | null, event: RecordedEvent, id: string) => Doc | null;
 }>;
 
 export type AnyProjection = Projection<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -65,7 +65,7 @@ type Row = { id: string; doc: string; last_position: number; org: string; repo: 
 const foldOf = (events: readonly RecordedEvent[]): Row[] => {
   const views = new Map<string, BuildStatusView | null>();
   for (const event of events) {
-    const id = buildStatusProjection.documentId(event);
+    const [id = null] = buildStatusProjection.documentIds(event);
     if (id !== null) views.set(id, evolveBuildStatus(views.get(id) ?? null, event));
   }
   return [...views.entries()]
@@ -247,8 +247,8 @@ describe('ProjectionRunner over real SQLite files', () => {
     const v2: AnyProjection = {
       ...buildStatusProjection,
       version: 2,
-      evolve: (doc, event) => {
-        const view = buildStatusProjection.evolve(doc, event);
+      evolve: (doc, event, id) => {
+        const view = buildStatusProjection.evolve(doc, event, id);
         return view && { ...view, rebuiltBy: 'v2' };
       },
     };

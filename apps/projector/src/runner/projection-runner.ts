@@ -130,20 +130,16 @@ export class ProjectionRunner {
   }
 
   private async fold(projection: AnyProjection, events: readonly RecordedEvent[]): Promise<Map<string, { doc: unknown; lastPosition: number }>> {
-    const ids = new Set<string>();
-    for (const event of events) {
-      const id = projection.documentId(event);
-      if (id !== null) ids.add(id);
-    }
-    const documents = await this.readStore.loadMany(projection, [...ids]);
+    const idsOf = events.map((event) => projection.documentIds(event));
+    const documents = await this.readStore.loadMany(projection, [...new Set(idsOf.flat())]);
     const changed = new Map<string, { doc: unknown; lastPosition: number }>();
-    for (const event of events) {
-      const id = projection.documentId(event);
-      if (id === null) continue;
-      const current = changed.get(id) ?? documents.get(id);
-      if (current && current.lastPosition >= event.globalPosition) continue;
-      changed.set(id, { doc: projection.evolve(current?.doc ?? null, event), lastPosition: event.globalPosition });
-    }
+    events.forEach((event, index) => {
+      for (const id of idsOf[index]) {
+        const current = changed.get(id) ?? documents.get(id);
+        if (current && current.lastPosition >= event.globalPosition) continue;
+        changed.set(id, { doc: projection.evolve(current?.doc ?? null, event, id), lastPosition: event.globalPosition });
+      }
+    });
     return changed;
   }
 }
