@@ -15,9 +15,12 @@ export type CheckpointRecord = Readonly<{ name: string; version: number; positio
 export type ListQuery = Readonly<{
   /** column → one value or any of several */
   equals: Readonly<Record<string, ColumnValue | readonly ColumnValue[]>>;
-  /** Sorted by this integer column, descending. */
+  /** column → inclusive bounds (either may be absent): time ranges, say. */
+  ranges?: Readonly<Record<string, Readonly<{ from?: ColumnValue; to?: ColumnValue }>>>;
+  /** Sorted by this column, descending unless `ascending`. */
   orderBy: string;
-  /** Only rows whose orderBy value is below this (cursor pagination). */
+  ascending?: boolean;
+  /** Only rows whose orderBy value is below this (above, when ascending): cursor pagination. */
   before?: number;
   limit: number;
 }>;

@@ -173,11 +173,22 @@ export class SqliteReadStore implements ReadStore {
       where.push(values.length === 1 ? `${quoted(column)} = ?` : `${quoted(column)} IN (${values.map(() => '?').join(', ')})`);
       params.push(...values);
     }
+    for (const [column, { from, to }] of Object.entries(query.ranges ?? {})) {
+      if (from !== undefined && from !== null) {
+        where.push(`${quoted(column)} >= ?`);
+        params.push(from);
+      }
+      if (to !== undefined && to !== null) {
+        where.push(`${quoted(column)} <= ?`);
+        params.push(to);
+      }
+    }
     if (query.before !== undefined) {
-      where.push(`${quoted(query.orderBy)} < ?`);
+      where.push(`${quoted(query.orderBy)} ${query.ascending ? '>' : '<'} ?`);
       params.push(query.before);
     }
-    const sql = `SELECT doc FROM ${quoted(projection.storage.table)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${quoted(query.orderBy)} DESC LIMIT ?`;
+    const order = query.ascending ? 'ASC' : 'DESC';
+    const sql = `SELECT doc FROM ${quoted(projection.storage.table)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${quoted(query.orderBy)} ${order} LIMIT ?`;
     return (this.statement(sql).all(...params, query.limit) as { doc: string }[]).map((row) => JSON.parse(row.doc));
   }
 
