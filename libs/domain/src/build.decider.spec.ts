@@ -4,7 +4,7 @@ import { BUILD_EVENT_TYPES, BuildEvent } from './build.events';
 import { BUILD_STATUSES, Build, BuildStatus, evolve, foldBuild, initialBuild } from './build.state';
 import { BuildAlreadyExistsError, BuildNotFoundError, IllegalTransitionError } from './errors';
 import {
-  BUILD_ID, DIGEST, IMAGE_ID, QUEUED_AT,
+  BUILD_ID, DIGEST, IMAGE_ID, PLACE, QUEUED_AT,
   buildCanceled, buildExpired, buildFailed, buildFellBack, buildImageBuilt, buildPushStarted, buildPushed, buildQueued,
   buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, cancelBuild, expireBuild, failBuild, fallBack, giveUpRetrying, history, queueBuild,
   recordImageBuilt, recordPush, scheduleRetry, startBuild, startPush, timeOutBuild,
@@ -52,12 +52,12 @@ describe('build decider: legal transitions', () => {
   });
 
   it.each([
-    ['a queued build as attempt 1', history.queued, 1],
-    ['a build queued for retry as attempt 2', history.queuedForRetry, 2],
-  ])('starts %s', (_, given, attempt) => {
+    ['a queued build as attempt 1, ready since it was queued', history.queued, 1, QUEUED_AT],
+    ['a build queued for retry as attempt 2, ready since its not-before time', history.queuedForRetry, 2, '2026-11-16T09:15:00.000Z'],
+  ])('starts %s', (_, given, attempt, readySince) => {
     const command = startBuild({ backend: 'docker-secondary', node: 'node-7' });
     spec.given(given()).when(command).then([
-      { type: 'BuildStarted', data: { ...ref, attempt, backend: 'docker-secondary', node: 'node-7', executor: 'node-1/executor-a' }, metadata: metadataFrom(command) },
+      { type: 'BuildStarted', data: { ...ref, attempt, backend: 'docker-secondary', node: 'node-7', executor: 'node-1/executor-a', readySince }, metadata: metadataFrom(command) },
     ]);
   });
 
@@ -70,7 +70,7 @@ describe('build decider: legal transitions', () => {
       { type: 'BuildFellBack', data: { ...ref, scope: 'backend', from: 'docker-primary', to: 'docker-secondary', reason: 'circuit of docker-primary is open' }, metadata: metadataFrom(command) },
       {
         type: 'BuildStarted',
-        data: { ...ref, attempt: 2, backend: 'docker-secondary', node: 'node-1', executor: 'node-1/executor-a' },
+        data: { ...ref, attempt: 2, backend: 'docker-secondary', node: 'node-1', executor: 'node-1/executor-a', readySince: '2026-11-16T09:15:00.000Z' },
         metadata: { ...metadataFrom(command), eventId: 'e0000000-0000-4000-8000-0000000000f1' },
       },
     ]);
@@ -101,7 +101,7 @@ describe('build decider: legal transitions', () => {
   ])('records the image built while running %s', (_, given) => {
     const command = recordImageBuilt({ imageId: 'sha256:0123abcd', durationMs: 4321 });
     spec.given(given()).when(command).then([
-      { type: 'BuildImageBuilt', data: { ...ref, imageId: 'sha256:0123abcd', durationMs: 4321 }, metadata: metadataFrom(command) },
+      { type: 'BuildImageBuilt', data: { ...ref, imageId: 'sha256:0123abcd', durationMs: 4321, backend: 'docker-primary' }, metadata: metadataFrom(command) },
     ]);
   });
 
@@ -117,20 +117,20 @@ describe('build decider: legal transitions', () => {
     spec.given(history.pushing()).when(command).then([
       {
         type: 'BuildPushed',
-        data: { ...ref, registry: 'registry.example.com', repository: 'acme/hello-world', tag: 'v1', digest: DIGEST },
+        data: { ...ref, ...PLACE, attempt: 1, registry: 'registry.example.com', repository: 'acme/hello-world', tag: 'v1', digest: DIGEST },
         metadata: metadataFrom(command),
       },
     ]);
   });
 
   it.each([
-    ['running', history.running, 'build', 'build-error', 1],
-    ['pushing', history.pushing, 'push', 'registry-unavailable', 1],
-    ['running a retried attempt', retriedAndRunning, 'infrastructure', 'infrastructure', 2],
-  ] as const)('fails a build that is %s, keeping phase and failure class', (_, given, phase, failureClass, attempt) => {
+    ['running', history.running, 'build', 'build-error', 1, null],
+    ['pushing', history.pushing, 'push', 'registry-unavailable', 1, 'registry-v2.example.com'],
+    ['running a retried attempt', retriedAndRunning, 'infrastructure', 'infrastructure', 2, null],
+  ] as const)('fails a build that is %s, keeping phase and failure class and saying where the attempt ran', (_, given, phase, failureClass, attempt, registryEndpoint) => {
     const command = failBuild({ phase, failureClass, message: 'it broke' });
     spec.given(given()).when(command).then([
-      { type: 'BuildFailed', data: { ...ref, attempt, phase, failureClass, message: 'it broke' }, metadata: metadataFrom(command) },
+      { type: 'BuildFailed', data: { ...ref, ...PLACE, registryEndpoint, attempt, phase, failureClass, message: 'it broke' }, metadata: metadataFrom(command) },
     ]);
   });
 
@@ -171,7 +171,7 @@ describe('build decider: legal transitions', () => {
   it('accepts a command naming the current attempt', () => {
     const command = failBuild({ attempt: 2, phase: 'build', failureClass: 'build-error', message: 'x' });
     spec.given(retriedAndRunning()).when(command).then([
-      { type: 'BuildFailed', data: { ...ref, attempt: 2, phase: 'build', failureClass: 'build-error', message: 'x' }, metadata: metadataFrom(command) },
+      { type: 'BuildFailed', data: { ...ref, ...PLACE, registryEndpoint: null, attempt: 2, phase: 'build', failureClass: 'build-error', message: 'x' }, metadata: metadataFrom(command) },
     ]);
   });
 
@@ -200,13 +200,13 @@ describe('build decider: legal transitions', () => {
   });
 
   it.each([
-    ['running', history.running, 1, 'build'],
-    ['pushing', history.pushing, 1, 'push'],
-    ['running a retried attempt', retriedAndRunning, 2, 'build'],
-  ] as const)('times out a build that is %s, naming the phase', (_, given, attempt, phase) => {
+    ['running', history.running, 1, 'build', null],
+    ['pushing', history.pushing, 1, 'push', 'registry-v2.example.com'],
+    ['running a retried attempt', retriedAndRunning, 2, 'build', null],
+  ] as const)('times out a build that is %s, naming the phase', (_, given, attempt, phase, registryEndpoint) => {
     const command = timeOutBuild({ limitSeconds: 900 }, { actor: 'system:watchdog' });
     spec.given(given()).when(command).then([
-      { type: 'BuildTimedOut', data: { ...ref, attempt, phase, limitSeconds: 900 }, metadata: { ...metadataFrom(command), actor: 'system:watchdog' } },
+      { type: 'BuildTimedOut', data: { ...ref, ...PLACE, registryEndpoint, attempt, phase, limitSeconds: 900 }, metadata: { ...metadataFrom(command), actor: 'system:watchdog' } },
     ]);
   });
 
@@ -221,7 +221,7 @@ describe('build decider: legal transitions', () => {
     const userBuild = { buildId: BUILD_ID, org: 'alice', repo: 'dotfiles', accountType: 'user' } as const;
     const command = startBuild();
     spec.given([buildQueued(userBuild)]).when(command).then([
-      { type: 'BuildStarted', data: { ...userBuild, attempt: 1, backend: 'docker-primary', node: 'node-1', executor: 'node-1/executor-a' }, metadata: metadataFrom(command) },
+      { type: 'BuildStarted', data: { ...userBuild, attempt: 1, backend: 'docker-primary', node: 'node-1', executor: 'node-1/executor-a', readySince: QUEUED_AT }, metadata: metadataFrom(command) },
     ]);
   });
 });

@@ -13,7 +13,7 @@ import {
   StartPush,
   TimeOutBuild,
 } from './build.commands';
-import { BuildEvent } from './build.events';
+import { AttemptPlace, BuildEvent } from './build.events';
 import { Build, BuildStatus, ExistingBuild, evolve, initialBuild } from './build.state';
 import { BuildAlreadyExistsError, BuildNotFoundError, IllegalTransitionError, UnknownCommandError } from './errors';
 import { eventMetadataFrom } from './event';
@@ -44,6 +44,13 @@ const queue = (command: QueueBuild, state: Build): BuildEvent[] => {
   return [{ type: 'BuildQueued', data: { ...command.data }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
+/** Where the attempt of a running or pushing build runs: carried by the events that end it. */
+const placeOf = (build: ExistingBuild & { status: 'running' | 'pushing' }): AttemptPlace => ({
+  backend: build.backend,
+  registryEndpoint: build.status === 'pushing' ? build.registryEndpoint : null,
+  startedAt: build.startedAt,
+});
+
 /** A start (or push) somewhere else than planned records the move first, in the same append. */
 const withFallback = (
   command: StartBuild | StartPush,
@@ -62,8 +69,9 @@ const withFallback = (
 const start = (command: StartBuild, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['queued'], 'only a queued build can start');
   const { backend, node, executor } = command.data;
+  const readySince = build.notBefore ?? build.queuedAt;
   return withFallback(command, build, 'backend', backend, (index) => ({
-    type: 'BuildStarted', data: { ...build.ref, attempt: build.attempt, backend, node, executor }, metadata: eventMetadataFrom(command.metadata, index),
+    type: 'BuildStarted', data: { ...build.ref, attempt: build.attempt, backend, node, executor, readySince }, metadata: eventMetadataFrom(command.metadata, index),
   }));
 };
 
@@ -71,7 +79,7 @@ const recordImageBuilt = (command: RecordImageBuilt, state: Build): BuildEvent[]
   const build = requireStatus(command, state, ['running'], 'an image is built only while the build runs');
   if (build.imageId !== null) throw new IllegalTransitionError(command.type, build.status, 'the image of this attempt was already recorded');
   const { imageId, durationMs } = command.data;
-  return [{ type: 'BuildImageBuilt', data: { ...build.ref, imageId, durationMs }, metadata: eventMetadataFrom(command.metadata) }];
+  return [{ type: 'BuildImageBuilt', data: { ...build.ref, imageId, durationMs, backend: build.backend }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
 const startPush = (command: StartPush, state: Build): BuildEvent[] => {
@@ -86,13 +94,13 @@ const startPush = (command: StartPush, state: Build): BuildEvent[] => {
 const recordPush = (command: RecordPush, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['pushing'], 'a push is recorded only after it started');
   const { registry, repository, tag, digest } = command.data;
-  return [{ type: 'BuildPushed', data: { ...build.ref, registry, repository, tag, digest }, metadata: eventMetadataFrom(command.metadata) }];
+  return [{ type: 'BuildPushed', data: { ...build.ref, ...placeOf(build), attempt: build.attempt, registry, repository, tag, digest }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
 const fail = (command: FailBuild, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['running', 'pushing'], 'only a running or pushing build can fail');
   const { phase, failureClass, message } = command.data;
-  return [{ type: 'BuildFailed', data: { ...build.ref, attempt: build.attempt, phase, failureClass, message }, metadata: eventMetadataFrom(command.metadata) }];
+  return [{ type: 'BuildFailed', data: { ...build.ref, ...placeOf(build), attempt: build.attempt, phase, failureClass, message }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
 const fallBack = (command: FallBack, state: Build): BuildEvent[] => {
@@ -126,7 +134,7 @@ const cancel = (command: CancelBuild, state: Build): BuildEvent[] => {
 
 const timeOut = (command: TimeOutBuild, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['running', 'pushing'], 'only a running or pushing build can time out');
-  return [{ type: 'BuildTimedOut', data: { ...build.ref, attempt: build.attempt, phase: build.status === 'pushing' ? 'push' : 'build', limitSeconds: command.data.limitSeconds }, metadata: eventMetadataFrom(command.metadata) }];
+  return [{ type: 'BuildTimedOut', data: { ...build.ref, ...placeOf(build), attempt: build.attempt, phase: build.status === 'pushing' ? 'push' : 'build', limitSeconds: command.data.limitSeconds }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
 const expire = (command: ExpireBuild, state: Build): BuildEvent[] => {

@@ -50,17 +50,27 @@ export type BuildQueued = Event<
     idempotencyKey: string | null;
   }
 >;
-/** `executor`: the orchestrator instance that holds this attempt's lease; `node`: the host it runs on. */
-export type BuildStarted = Event<'BuildStarted', BuildRef & { attempt: number; backend: string; node: string; executor: string }>;
-export type BuildImageBuilt = Event<'BuildImageBuilt', BuildRef & { imageId: string; durationMs: number }>;
+/**
+ * Where an attempt ran, carried by the events that end it or mark its progress, so that consumers
+ * (statistics, route health) need no other event to place it. Null in events older than schema 2.
+ */
+export type AttemptPlace = { backend: string | null; registryEndpoint: string | null; startedAt: string | null };
+
+/**
+ * `executor`: the orchestrator instance that holds this attempt's lease; `node`: the host it runs on;
+ * `readySince`: when the attempt could have started (queued, or its retry's not-before time), so
+ * that its queue wait is `occurredAt − readySince` (null before schema 2).
+ */
+export type BuildStarted = Event<'BuildStarted', BuildRef & { attempt: number; backend: string; node: string; executor: string; readySince: string | null }>;
+export type BuildImageBuilt = Event<'BuildImageBuilt', BuildRef & { imageId: string; durationMs: number; backend: string | null }>;
 export type BuildPushStarted = Event<'BuildPushStarted', BuildRef & { registryEndpoint: string }>;
 export type BuildPushed = Event<
   'BuildPushed',
-  BuildRef & { registry: string; repository: string; tag: string; digest: string }
+  BuildRef & AttemptPlace & { attempt: number | null; registry: string; repository: string; tag: string; digest: string }
 >;
 export type BuildFailed = Event<
   'BuildFailed',
-  BuildRef & { attempt: number; phase: FailurePhase; failureClass: FailureClass; message: string }
+  BuildRef & AttemptPlace & { attempt: number; phase: FailurePhase; failureClass: FailureClass; message: string }
 >;
 export type BuildFellBack = Event<
   'BuildFellBack',
@@ -68,7 +78,8 @@ export type BuildFellBack = Event<
 >;
 export type BuildRetryScheduled = Event<
   'BuildRetryScheduled',
-  BuildRef & { attempt: number; notBefore: string; delayMs: number; failureClass: FailureClass; reason: string }
+  /** `failureClass`: what caused the retry (null in events older than schema 2). */
+  BuildRef & { attempt: number; notBefore: string; delayMs: number; failureClass: FailureClass | null; reason: string }
 >;
 /** A transient failure that is not retried: its class's limit or the org's retry budget is spent. */
 export type BuildRetriesExhausted = Event<
@@ -77,7 +88,7 @@ export type BuildRetriesExhausted = Event<
 >;
 export type BuildCanceled = Event<'BuildCanceled', BuildRef & { canceledBy: string; reason: string | null }>;
 /** `phase` says whether the time limit struck while building or while pushing. */
-export type BuildTimedOut = Event<'BuildTimedOut', BuildRef & { attempt: number; phase: 'build' | 'push'; limitSeconds: number }>;
+export type BuildTimedOut = Event<'BuildTimedOut', BuildRef & AttemptPlace & { attempt: number; phase: 'build' | 'push'; limitSeconds: number }>;
 export type BuildExpired = Event<'BuildExpired', BuildRef & { queuedAt: string; ttlSeconds: number }>;
 
 export type BuildEvent =

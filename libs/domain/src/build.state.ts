@@ -116,7 +116,7 @@ export const evolve = (state: Build, event: BuildEvent): Build => {
     case 'BuildRetryScheduled': {
       const current = base(known(state));
       const { failureClass } = event.data;
-      const retries = { ...current.retries, [failureClass]: (current.retries[failureClass] ?? 0) + 1 };
+      const retries = failureClass === null ? current.retries : { ...current.retries, [failureClass]: (current.retries[failureClass] ?? 0) + 1 };
       return { ...current, status: 'queued', attempt: event.data.attempt, notBefore: event.data.notBefore, retries };
     }
     case 'BuildRetriesExhausted':

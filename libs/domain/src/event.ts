@@ -2,7 +2,12 @@
  * The envelope every domain event travels in. Events are JSON-safe: strings,
  * numbers, booleans, arrays and plain objects only (times are ISO-8601 strings).
  */
-export const CURRENT_SCHEMA_VERSION = 1;
+/**
+ * 2: build events carry where their attempt ran (backend, registryEndpoint, startedAt) and when it
+ * became ready (readySince); BuildStarted names its executor. Older events are upcast on read
+ * (./upcasters.ts).
+ */
+export const CURRENT_SCHEMA_VERSION = 2;
 
 export type EventMetadata = Readonly<{
   eventId: string;

@@ -12,3 +12,4 @@ export * from './retry.policy';
 export * from './fair-share';
 export * from './executor.events';
 export * from './executor.decider';
+export * from './upcasters';

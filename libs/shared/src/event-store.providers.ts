@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { AppConfig } from './config/app-config';
 import { Clock, SystemClock } from './ports/clock';
 import { CryptoIdGenerator, IdGenerator } from './ports/ids';
+import { UpcastingEventStore } from './upcasting-event-store';
 
 export const eventsDatabasePath = (config: AppConfig): string => join(config.DATA_DIR, 'events.sqlite');
 
-/** EventStoreDB when EVENTSTORE_CONNECTION_STRING is set, otherwise the embedded SQLite store under DATA_DIR. */
-export const createEventStore = async (config: AppConfig): Promise<EventStore> => {
+/** The adapter as configured: EventStoreDB when EVENTSTORE_CONNECTION_STRING is set, otherwise the embedded SQLite store under DATA_DIR. */
+export const createRawEventStore = async (config: AppConfig): Promise<EventStore> => {
   if (config.EVENTSTORE_CONNECTION_STRING) {
     return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_CONNECTION_STRING });
   }
@@ -20,6 +21,9 @@ export const createEventStore = async (config: AppConfig): Promise<EventStore> =
     pollIntervalMs: config.STORE_POLL_INTERVAL_MS,
   });
 };
+
+/** The store the apps use: the configured adapter, with events upcast to the current schema on read. */
+export const createEventStore = async (config: AppConfig): Promise<UpcastingEventStore> => new UpcastingEventStore(await createRawEventStore(config));
 
 @Injectable()
 export class EventStoreLifecycle implements OnApplicationShutdown {

@@ -11,3 +11,4 @@ export * from './event-store.providers';
 export * from './http/build-id.pipe';
 export * from './http/patterns';
 export * from './config/topology';
+export * from './upcasting-event-store';

@@ -64,7 +64,7 @@ export const eventMetadata = (overrides: Partial<EventMetadata> = {}): EventMeta
   actor: ACTOR,
   correlationId: CORRELATION_ID,
   causationId: CAUSATION_ID,
-  schemaVersion: 1,
+  schemaVersion: 2,
   ...overrides,
 });
 
@@ -91,18 +91,25 @@ export const buildStarted = eventFixture<BuildStarted>('BuildStarted', 2, '2026-
   backend: 'docker-primary',
   node: 'node-1',
   executor: 'node-1/executor-a',
+  readySince: QUEUED_AT,
 }));
 export const buildImageBuilt = eventFixture<BuildImageBuilt>('BuildImageBuilt', 3, '2026-11-16T09:03:00.000Z', () => ({
   ...buildRef(),
   imageId: IMAGE_ID,
   durationMs: 120_000,
+  backend: 'docker-primary',
 }));
 export const buildPushStarted = eventFixture<BuildPushStarted>('BuildPushStarted', 4, '2026-11-16T09:04:00.000Z', () => ({
   ...buildRef(),
   registryEndpoint: 'registry-v2.example.com',
 }));
+/** Where the fixtures' attempt ran: started 09:01 on docker-primary, pushing through registry-v2. */
+export const PLACE = { backend: 'docker-primary', registryEndpoint: 'registry-v2.example.com', startedAt: '2026-11-16T09:01:00.000Z' } as const;
+
 export const buildPushed = eventFixture<BuildPushed>('BuildPushed', 5, '2026-11-16T09:05:00.000Z', () => ({
   ...buildRef(),
+  ...PLACE,
+  attempt: 1,
   registry: 'registry.example.com',
   repository: 'acme/hello-world',
   tag: 'latest',
@@ -110,6 +117,7 @@ export const buildPushed = eventFixture<BuildPushed>('BuildPushed', 5, '2026-11-
 }));
 export const buildFailed = eventFixture<BuildFailed>('BuildFailed', 6, '2026-11-16T09:06:00.000Z', () => ({
   ...buildRef(),
+  ...PLACE,
   attempt: 1,
   phase: 'push',
   failureClass: 'registry-timeout',
@@ -143,6 +151,8 @@ export const buildCanceled = eventFixture<BuildCanceled>('BuildCanceled', 9, '20
 }));
 export const buildTimedOut = eventFixture<BuildTimedOut>('BuildTimedOut', 10, '2026-11-16T10:01:00.000Z', () => ({
   ...buildRef(),
+  ...PLACE,
+  registryEndpoint: null,
   attempt: 1,
   phase: 'build',
   limitSeconds: 3600,

@@ -76,7 +76,7 @@ export const metadataOf = ({ metadata }: { metadata: { eventId: string; occurred
   actor: metadata.actor,
   correlationId: metadata.correlationId,
   causationId: metadata.causationId,
-  schemaVersion: 1,
+  schemaVersion: 2,
 });
 
 /** Freezes a value and everything in it: evolve must build new states, never patch the given ones. */
