@@ -7,6 +7,7 @@ import { HealthController } from './health.controller';
 import { ProjectionsController } from './projections/projections.controller';
 import { projectorProviders } from './projector.providers';
 import { CatchUp } from './runner/catch-up.service';
+import { viewControllers, viewProviders } from './views/views';
 
 /** The query side: runs the projections and serves the read models. */
 @Module({})
@@ -15,8 +16,8 @@ export class ProjectorModule {
     return {
       module: ProjectorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, ProjectionsController, HealthController],
-      providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler],
+      controllers: [BuildsController, ProjectionsController, HealthController, ...viewControllers],
+      providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler, ...viewProviders],
     };
   }
 }

@@ -3,14 +3,17 @@ import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { AppConfig } from '@lib/shared';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildStatsProjection } from './projections/build-stats.projection';
 import { buildStatusProjection } from './projections/build-status.projection';
+import { queueProjection } from './projections/queue.projection';
+import { routesProjection } from './projections/routes.projection';
 import { AnyProjection } from './projections/projection';
 import { READ_STORE, ReadStore } from './read-store/read-store.port';
 import { SqliteReadStore } from './read-store/sqlite-read-store';
 import { ProjectionRunner } from './runner/projection-runner';
 
 /** Every projection the projector maintains. */
-export const PROJECTIONS: readonly AnyProjection[] = [buildStatusProjection];
+export const PROJECTIONS: readonly AnyProjection[] = [buildStatusProjection, queueProjection, routesProjection, buildStatsProjection];
 
 export const readModelsPath = (config: AppConfig): string => join(config.DATA_DIR, 'read-models.sqlite');
 

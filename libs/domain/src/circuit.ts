@@ -27,23 +27,24 @@ export type RouteOutcome = Readonly<{
 
 const REGISTRY_FAILURES: readonly FailureClass[] = ['registry-timeout', 'registry-unavailable'];
 
+/** Where an attempt runs, as far as its routes go: its backend, and its registry endpoint once pushing. */
+export type AttemptRoutes = Readonly<{ buildId: string; attempt: number; backend: string | null; registryEndpoint: string | null }>;
+
 /**
- * The outcomes a build event reveals, given the build's state before it. A backend works when it
+ * The outcomes a build event reveals about the routes of its attempt. A backend works when it
  * builds an image (or reports the user's build error); it fails with an infrastructure failure in
  * the source, build or push phase (phase 'infrastructure' is the orchestrator's own). A
  * registry endpoint works when a push lands; it fails with a registry timeout or unavailability, or
  * when the build's time runs out while pushing to it. Refusals (auth-denied, rejected) are about the
  * build, not the route, and count for neither.
  */
-export const routeOutcomes = (before: Build, event: BuildEvent): RouteOutcome[] => {
-  if (before.status !== 'running' && before.status !== 'pushing') return [];
+export const outcomesOf = (place: AttemptRoutes, event: BuildEvent): RouteOutcome[] => {
   const at = event.metadata.occurredAt;
-  const { buildId } = before.ref;
-  const attempt = before.attempt;
+  const { buildId, attempt } = place;
   const outcome = (route: RouteId, ok: boolean, failureClass: FailureClass | null = null, message: string | null = null): RouteOutcome =>
     ({ route, ok, at, buildId, attempt, failureClass, message });
-  const backend: RouteId | null = before.backend ? { kind: 'backend', name: before.backend } : null;
-  const registry: RouteId | null = before.status === 'pushing' && before.registryEndpoint ? { kind: 'registry', name: before.registryEndpoint } : null;
+  const backend: RouteId | null = place.backend ? { kind: 'backend', name: place.backend } : null;
+  const registry: RouteId | null = place.registryEndpoint ? { kind: 'registry', name: place.registryEndpoint } : null;
   switch (event.type) {
     case 'BuildImageBuilt':
       return backend ? [outcome(backend, true)] : [];
@@ -62,6 +63,13 @@ export const routeOutcomes = (before: Build, event: BuildEvent): RouteOutcome[] 
     default:
       return [];
   }
+};
+
+/** The outcomes of a build event, placed by the build's state before it (works for events of every schema). */
+export const routeOutcomes = (before: Build, event: BuildEvent): RouteOutcome[] => {
+  if (before.status !== 'running' && before.status !== 'pushing') return [];
+  const registryEndpoint = before.status === 'pushing' ? before.registryEndpoint : null;
+  return outcomesOf({ buildId: before.ref.buildId, attempt: before.attempt, backend: before.backend, registryEndpoint }, event);
 };
 
 export type CircuitDecision =

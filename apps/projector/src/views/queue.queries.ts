@@ -1,0 +1,106 @@
+import { Inject } from '@nestjs/common';
+import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import { BuildNotFoundError } from '@lib/domain';
+import { Clock } from '@lib/shared';
+import { buildStatusProjection, BuildStatusView } from '../projections/build-status.projection';
+import { OrgQueue, queueProjection, QueuedEntry } from '../projections/queue.projection';
+import { READ_STORE, ReadStore } from '../read-store/read-store.port';
+
+export type OrgQueueSummary = { org: string; queued: number; ready: number; running: number; pushing: number; oldestWaitSeconds: number | null };
+export type QueueOverview = {
+  totals: { queued: number; ready: number; running: number };
+  orgs: OrgQueueSummary[];
+  backends: { backend: string; running: number; pushing: number; orgs: number }[];
+};
+export type OrgQueueDetail = OrgQueue & { queued: (QueuedEntry & { position: number; ready: boolean; waitSeconds: number })[] };
+export type QueuePosition = { buildId: string; org: string; status: BuildStatusView['status']; position: number | null; ahead: number | null; queueLength: number };
+
+const MAX_ORGS = 100_000;
+
+/** Waiting since `readySince`, in seconds (0 while a retry's not-before time is still ahead). */
+const waitSeconds = (entry: QueuedEntry, now: number): number => Math.max(0, (now - Date.parse(entry.readySince)) / 1000);
+
+export class GetQueueOverviewQuery extends Query<QueueOverview> {}
+export class GetOrgQueueQuery extends Query<OrgQueueDetail> {
+  constructor(readonly org: string) {
+    super();
+  }
+}
+export class GetQueuePositionQuery extends Query<QueuePosition> {
+  constructor(readonly buildId: string) {
+    super();
+  }
+}
+
+@QueryHandler(GetQueueOverviewQuery)
+export class GetQueueOverviewHandler implements IQueryHandler<GetQueueOverviewQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
+
+  async execute(): Promise<QueueOverview> {
+    const now = this.clock.now().getTime();
+    const queues = (await this.readStore.list(queueProjection, { equals: {}, orderBy: 'queued', limit: MAX_ORGS })) as OrgQueue[];
+    const backends = new Map<string, { backend: string; running: number; pushing: number; orgs: Set<string> }>();
+    const orgs = queues.map((queue): OrgQueueSummary => {
+      for (const entry of queue.running) {
+        const backend = backends.get(entry.backend) ?? { backend: entry.backend, running: 0, pushing: 0, orgs: new Set<string>() };
+        backend.running++;
+        if (entry.status === 'pushing') backend.pushing++;
+        backend.orgs.add(queue.org);
+        backends.set(entry.backend, backend);
+      }
+      const ready = queue.queued.filter((entry) => Date.parse(entry.readySince) <= now);
+      const oldest = ready.reduce<number | null>((max, entry) => Math.max(max ?? 0, waitSeconds(entry, now)), null);
+      return {
+        org: queue.org,
+        queued: queue.queued.length,
+        ready: ready.length,
+        running: queue.running.length,
+        pushing: queue.running.filter((entry) => entry.status === 'pushing').length,
+        oldestWaitSeconds: oldest,
+      };
+    });
+    orgs.sort((a, b) => (b.oldestWaitSeconds ?? -1) - (a.oldestWaitSeconds ?? -1) || a.org.localeCompare(b.org));
+    return {
+      totals: { queued: sum(orgs, 'queued'), ready: sum(orgs, 'ready'), running: sum(orgs, 'running') },
+      orgs,
+      backends: [...backends.values()].map(({ orgs: users, ...rest }) => ({ ...rest, orgs: users.size })).sort((a, b) => a.backend.localeCompare(b.backend)),
+    };
+  }
+}
+
+const sum = <K extends 'queued' | 'ready' | 'running'>(rows: OrgQueueSummary[], key: K): number => rows.reduce((total, row) => total + row[key], 0);
+
+@QueryHandler(GetOrgQueueQuery)
+export class GetOrgQueueHandler implements IQueryHandler<GetOrgQueueQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
+
+  async execute({ org }: GetOrgQueueQuery): Promise<OrgQueueDetail> {
+    const now = this.clock.now().getTime();
+    const queue = ((await this.readStore.get(queueProjection, org)) as OrgQueue | null) ?? { org, queued: [], running: [], lastPosition: 0 };
+    return {
+      ...queue,
+      queued: queue.queued.map((entry, index) => ({ ...entry, position: index + 1, ready: Date.parse(entry.readySince) <= now, waitSeconds: waitSeconds(entry, now) })),
+    };
+  }
+}
+
+/** A build's place in its org's line (1 = next); null when it is not waiting. */
+@QueryHandler(GetQueuePositionQuery)
+export class GetQueuePositionHandler implements IQueryHandler<GetQueuePositionQuery> {
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+
+  async execute({ buildId }: GetQueuePositionQuery): Promise<QueuePosition> {
+    const build = (await this.readStore.get(buildStatusProjection, buildId)) as BuildStatusView | null;
+    if (!build) throw new BuildNotFoundError(buildId);
+    const queue = (await this.readStore.get(queueProjection, build.org)) as OrgQueue | null;
+    const index = queue?.queued.findIndex((entry) => entry.buildId === buildId) ?? -1;
+    return {
+      buildId,
+      org: build.org,
+      status: build.status,
+      position: index >= 0 ? index + 1 : null,
+      ahead: index >= 0 ? index : null,
+      queueLength: queue?.queued.length ?? 0,
+    };
+  }
+}
