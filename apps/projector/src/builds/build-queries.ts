@@ -3,9 +3,16 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { BuildNotFoundError, buildStream } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { invalidField } from '@lib/shared';
-import { buildStatusProjection, BuildStatusView } from '../projections/build-status.projection';
+import { buildStatusProjection, BuildStatusView, queueKeyOf } from '../projections/build-status.projection';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
 import { decodeCursor, encodeCursor, ListBuildsQueryDto } from './list-builds.dto';
+
+/** An ISO time in the form events carry (UTC, milliseconds), so that it compares with stored times as text. */
+const toIso = (value: string, field: string): string => {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw invalidField(field, 'must be an ISO-8601 time');
+  return new Date(time).toISOString();
+};
 
 export type BuildPage = { items: BuildStatusView[]; nextCursor: string | null };
 
@@ -60,10 +67,18 @@ export class ListBuildsHandler implements IQueryHandler<ListBuildsQuery> {
       ...(filter.org ? { org: filter.org } : {}),
       ...(filter.repo ? { repo: filter.repo } : {}),
       ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.backend ? { backend: filter.backend } : {}),
+      ...(filter.failureClass ? { failure_class: filter.failureClass } : {}),
+      ...(filter.accountType ? { account_type: filter.accountType } : {}),
     };
-    const rows = (await this.readStore.list(buildStatusProjection, { equals, orderBy: 'queued_position', before, limit: limit + 1 })) as BuildStatusView[];
+    const from = filter.from === undefined ? undefined : toIso(filter.from, 'from');
+    const to = filter.to === undefined ? undefined : toIso(filter.to, 'to');
+    if (from !== undefined && to !== undefined && from > to) throw invalidField('from', 'must not be after to');
+    // Keys are "<queuedAt>#<position>": every key of a time lies between "<time>#" and "<time>#~".
+    const ranges = from !== undefined || to !== undefined ? { queue_key: { from: from === undefined ? undefined : `${from}#`, to: to === undefined ? undefined : `${to}#~` } } : undefined;
+    const rows = (await this.readStore.list(buildStatusProjection, { equals, ranges, orderBy: 'queue_key', before, limit: limit + 1 })) as BuildStatusView[];
     const items = rows.slice(0, limit);
-    return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].queuedPosition) : null };
+    return { items, nextCursor: rows.length > limit ? encodeCursor(queueKeyOf(items[items.length - 1])) : null };
   }
 }
 

@@ -492,6 +492,9 @@ describe('build-status projection: storage and routing', () => {
       repo: 'hello-world',
       status: 'failed',
       account_type: 'org',
+      backend: 'docker-primary',
+      failure_class: 'registry-timeout',
+      queue_key: `${QUEUED_AT}#0000000000000041`,
       queued_position: 41,
       updated_at: T.failed,
     });

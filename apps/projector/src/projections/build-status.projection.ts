@@ -130,19 +130,35 @@ export const evolveBuildStatus = (view: BuildStatusView | null, recorded: Record
   }
 };
 
+/**
+ * The list's sort key: when the build was queued, then its position in the log (unique, and
+ * ordered like time even when two builds share a millisecond). Time ranges and cursors use it.
+ */
+export const queueKeyOf = (view: Pick<BuildStatusView, 'timestamps' | 'queuedPosition'>): string =>
+  `${view.timestamps.queuedAt}#${String(view.queuedPosition).padStart(16, '0')}`;
+
 export const buildStatusProjection: Projection<BuildStatusView> = {
   name: 'build-status',
-  version: 1,
+  version: 2,
   filter: { streamPrefixes: [BUILD_STREAM_PREFIX], eventTypes: BUILD_EVENT_TYPES },
   storage: {
     table: 'build_status',
-    columns: { org: 'TEXT', repo: 'TEXT', status: 'TEXT', account_type: 'TEXT', queued_position: 'INTEGER', updated_at: 'TEXT' },
-    indexes: [['queued_position'], ['org', 'queued_position'], ['org', 'repo', 'queued_position'], ['status', 'queued_position']],
+    columns: {
+      org: 'TEXT', repo: 'TEXT', status: 'TEXT', account_type: 'TEXT', backend: 'TEXT', failure_class: 'TEXT',
+      queue_key: 'TEXT', queued_position: 'INTEGER', updated_at: 'TEXT',
+    },
+    indexes: [
+      ['queue_key'], ['org', 'queue_key'], ['org', 'repo', 'queue_key'], ['status', 'queue_key'], ['backend', 'queue_key'],
+      ['failure_class', 'queue_key'], ['account_type', 'queue_key'],
+    ],
     toColumns: (view) => ({
       org: view.org,
       repo: view.repo,
       status: view.status,
       account_type: view.accountType,
+      backend: view.backend,
+      failure_class: view.failure?.failureClass ?? null,
+      queue_key: queueKeyOf(view),
       queued_position: view.queuedPosition,
       updated_at: view.timestamps.updatedAt,
     }),

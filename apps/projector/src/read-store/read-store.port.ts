@@ -2,15 +2,36 @@ import { AnyProjection, ColumnValue } from '../projections/projection';
 
 export type StoredDocument = Readonly<{ doc: unknown; lastPosition: number }>;
 
-/** The documents one projection changed in a batch, and the checkpoint that goes with them. */
-export type ProjectionChanges = Readonly<{
-  projection: AnyProjection;
-  /** id → new document and position, or null doc to delete. */
-  documents: ReadonlyMap<string, { doc: unknown | null; lastPosition: number }>;
-  checkpoint: number;
+/**
+ * A projection's documents live in generations of tables. One generation is live (readers see it);
+ * a rebuild fills a new one beside it (`building`) and then makes it live in one transaction. The
+ * replaced generation is `retired` and its tables dropped; an abandoned rebuild's is `discarded`.
+ */
+export type GenerationState = 'live' | 'building' | 'retired' | 'discarded';
+
+/** One generation of a projection's tables and the checkpoint that belongs to it. */
+export type GenerationRecord = Readonly<{
+  name: string;
+  generation: number;
+  version: number;
+  state: GenerationState;
+  position: number;
+  updatedAt: string | null;
 }>;
 
-export type CheckpointRecord = Readonly<{ name: string; version: number; position: number; updatedAt: string | null }>;
+/** The live generations' records: what GET /projections reports. */
+export type CheckpointRecord = GenerationRecord;
+
+/** What a writer writes: one generation of one projection, which it expects to be in `state`. */
+export type GenerationTarget = Readonly<{ projection: AnyProjection; generation: number; state: 'live' | 'building' }>;
+
+/** The documents one projection changed in a batch, and the checkpoint that goes with them. */
+export type ProjectionChanges = GenerationTarget &
+  Readonly<{
+    /** id → new document and position, or null doc to delete. */
+    documents: ReadonlyMap<string, { doc: unknown | null; lastPosition: number }>;
+    checkpoint: number;
+  }>;
 
 export type ListQuery = Readonly<{
   /** column → one value or any of several */
@@ -25,23 +46,66 @@ export type ListQuery = Readonly<{
   limit: number;
 }>;
 
+/** A stored row as it is: the document's JSON text exactly as written, and its query columns. */
+export type DocumentRow = Readonly<{ id: string; doc: string; lastPosition: number; columns: Readonly<Record<string, ColumnValue>> }>;
+
+/** A consistent, unchanging view of the live read models (a read transaction), for comparing them. */
+export interface ReadSnapshot {
+  /** The live generations as of the snapshot. */
+  readonly checkpoints: readonly GenerationRecord[];
+  /** Rows of the projection's live generation with ids after `afterId` (null: from the start), in id order (binary). */
+  rows(projection: AnyProjection, afterId: string | null, limit: number): Promise<DocumentRow[]>;
+  release(): Promise<void>;
+}
+
 /**
- * Where read models live. The runner is the only writer: it prefetches documents, folds a batch in
- * memory and commits documents and checkpoints in one transaction.
+ * A writer's generation is no longer in the state it wrote it in: the live one was replaced by a
+ * rebuild, or a rebuild's was replaced by a newer rebuild. Nothing of the failed call was written.
+ */
+export class GenerationMovedError extends Error {
+  readonly code = 'generation-moved';
+  constructor(readonly moved: readonly { name: string; generation: number; expected: string; found: string }[]) {
+    super(`generation moved: ${moved.map((m) => `${m.name} generation ${m.generation} is ${m.found}, not ${m.expected}`).join('; ')}`);
+    this.name = 'GenerationMovedError';
+  }
+}
+
+/**
+ * Where read models live. Each runner is the only writer of its generations: it prefetches
+ * documents, folds a batch in memory and commits documents and checkpoints in one transaction,
+ * which also checks that its generations are still what they were.
  */
 export interface ReadStore {
-  /** Creates tables; a projection stored under another version is dropped and its checkpoint reset to 0. */
-  prepare(projections: readonly AnyProjection[]): Promise<void>;
+  /**
+   * The live generation of each projection, its tables created if missing. None live, or live under
+   * another version: a new generation at position 0 becomes live and the old one's tables are dropped.
+   */
+  prepare(projections: readonly AnyProjection[]): Promise<GenerationRecord[]>;
+  /** A new, empty generation of each projection at position 0 beside the live one; an unfinished earlier rebuild's is discarded. */
+  startRebuild(projections: readonly AnyProjection[]): Promise<GenerationRecord[]>;
+  /**
+   * In one transaction, makes these building generations live (with their checkpoints) and readers
+   * read them; then drops the tables of the generations they replace.
+   */
+  promote(generations: readonly Pick<GenerationRecord, 'name' | 'generation'>[]): Promise<GenerationRecord[]>;
+  /** Drops a building generation that will not be finished. */
+  discard(generations: readonly Pick<GenerationRecord, 'name' | 'generation'>[]): Promise<void>;
+  /** Every generation that is live or building (no retired or discarded ones). */
+  generations(): Promise<GenerationRecord[]>;
+  /** The live generations. */
   checkpoints(): Promise<CheckpointRecord[]>;
-  loadMany(projection: AnyProjection, ids: readonly string[]): Promise<Map<string, StoredDocument>>;
+  loadMany(target: GenerationTarget, ids: readonly string[]): Promise<Map<string, StoredDocument>>;
+  /** All-or-nothing; throws GenerationMovedError (writing nothing) when a target is not in its expected state. */
   commit(changes: readonly ProjectionChanges[], at: string): Promise<void>;
   /**
-   * Catching up (far behind the head), a store may trade durability against an OS crash for speed,
-   * as long as it then rebuilds rather than serve torn read models; live, it is durable again.
+   * Catching up (far behind the head), a store may trade durability for speed, as long as a crash
+   * never leaves torn read models in place; live, it is durable again.
    */
   setCatchingUp(catchingUp: boolean): Promise<void>;
+  /** Readers: the live generation. */
   get(projection: AnyProjection, id: string): Promise<unknown | null>;
   list(projection: AnyProjection, query: ListQuery): Promise<unknown[]>;
+  snapshot(): Promise<ReadSnapshot>;
   close(): Promise<void>;
 }
 
