@@ -38,7 +38,9 @@ export class GetQueueOverviewHandler implements IQueryHandler<GetQueueOverviewQu
 
   async execute(): Promise<QueueOverview> {
     const now = this.clock.now().getTime();
-    const queues = (await this.readStore.list(queueProjection, { equals: {}, orderBy: 'queued', limit: MAX_ORGS })) as OrgQueue[];
+    const stored = (await this.readStore.list(queueProjection, { equals: {}, orderBy: 'queued', limit: MAX_ORGS })) as OrgQueue[];
+    // An org whose only build awaits its retry decision has nothing waiting or running to show.
+    const queues = stored.filter((queue) => queue.queued.length > 0 || queue.running.length > 0);
     const backends = new Map<string, { backend: string; running: number; pushing: number; orgs: Set<string> }>();
     const orgs = queues.map((queue): OrgQueueSummary => {
       for (const entry of queue.running) {
@@ -76,7 +78,7 @@ export class GetOrgQueueHandler implements IQueryHandler<GetOrgQueueQuery> {
 
   async execute({ org }: GetOrgQueueQuery): Promise<OrgQueueDetail> {
     const now = this.clock.now().getTime();
-    const queue = ((await this.readStore.get(queueProjection, org)) as OrgQueue | null) ?? { org, queued: [], running: [], lastPosition: 0 };
+    const queue = ((await this.readStore.get(queueProjection, org)) as OrgQueue | null) ?? { org, queued: [], running: [], awaitingRetry: [], lastPosition: 0 };
     return {
       ...queue,
       queued: queue.queued.map((entry, index) => ({ ...entry, position: index + 1, ready: Date.parse(entry.readySince) <= now, waitSeconds: waitSeconds(entry, now) })),
