@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AppConfig, sharedProviders } from '@lib/shared';
+import { auditProviders } from './audit/audit-queries';
+import { AuditController } from './audit/audit.controller';
 import { GetBuildHandler, GetBuildHistoryHandler, ListBuildsHandler } from './builds/build-queries';
 import { BuildsController } from './builds/builds.controller';
 import { HealthController } from './health.controller';
@@ -16,8 +18,8 @@ export class ProjectorModule {
     return {
       module: ProjectorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, ProjectionsController, HealthController, ...viewControllers],
-      providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler, ...viewProviders],
+      controllers: [BuildsController, ProjectionsController, HealthController, ...viewControllers, AuditController],
+      providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler, ...viewProviders, ...auditProviders],
     };
   }
 }

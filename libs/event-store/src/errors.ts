@@ -21,6 +21,14 @@ export class DuplicateEventIdError extends DomainError {
   }
 }
 
+/** A recorded history is imported only into a store that holds no event. */
+export class StoreNotEmptyError extends DomainError {
+  readonly code = 'store-not-empty';
+  constructor(readonly headPosition: number) {
+    super(`The event store is not empty (its log reaches position ${headPosition}); a history is imported only into an empty store`);
+  }
+}
+
 export class EventStoreUnavailableError extends DomainError {
   readonly code = 'event-store-unavailable';
   constructor(message: string, cause?: unknown) {

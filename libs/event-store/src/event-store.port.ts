@@ -42,6 +42,14 @@ export type AppendResult = Readonly<{
   written: boolean;
 }>;
 
+/**
+ * An event of a recorded history (another store's export) as `importEvents` loads it: its stream
+ * and revision are kept; its global position is the one the new store gives it.
+ */
+export type ImportedEvent = NewEvent & Readonly<{ streamName: string; streamRevision: number }>;
+
+export type ImportResult = Readonly<{ events: number; lastPosition: number }>;
+
 export type ReadStreamOptions = Readonly<{ fromRevision?: number; maxCount?: number }>;
 
 /** Which events a reader wants. Both lists empty or absent means every event. */
@@ -83,6 +91,15 @@ export interface EventStore {
    * and no duplicate. Ends when the signal aborts or the consumer stops iterating.
    */
   subscribeToAll(options?: SubscribeOptions): AsyncIterable<SubscriptionBatch>;
+  /**
+   * Loads a recorded history into an empty store, in the order given (which becomes the log order),
+   * keeping every event's id, stream and revision: each event must be the next revision of its
+   * stream (else RevisionConflictError). A store that holds any event refuses with
+   * StoreNotEmptyError before writing. SQLite writes it all in one transaction (all or nothing, and
+   * appends through the same object wait until it ends); EventStoreDB appends each run of one
+   * stream's events at its expected revision, in order, and is not atomic across those appends.
+   */
+  importEvents(batches: AsyncIterable<readonly ImportedEvent[]>): Promise<ImportResult>;
   /** Position of the last event in the log, 0 when empty. */
   headPosition(): Promise<number>;
   /** How many events (matching the filter) lie after `position`, counting at most `cap`. */

@@ -4,6 +4,8 @@ import {
   EventFilter,
   EventStore,
   ExpectedRevision,
+  ImportedEvent,
+  ImportResult,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -34,6 +36,11 @@ export class UpcastingEventStore implements EventStore {
 
   async *subscribeToAll(options?: SubscribeOptions): AsyncIterable<SubscriptionBatch> {
     for await (const batch of this.raw.subscribeToAll(options)) yield { ...batch, events: batch.events.map(upcast) };
+  }
+
+  /** Imports write events exactly as given: upcasting is for reading only. */
+  importEvents(batches: AsyncIterable<readonly ImportedEvent[]>): Promise<ImportResult> {
+    return this.raw.importEvents(batches);
   }
 
   headPosition(): Promise<number> {

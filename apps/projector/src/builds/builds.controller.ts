@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { BuildIdPipe } from '@lib/shared';
+import { GetBuildAsOfQuery } from '../audit/audit-queries';
 import { BuildStatusView } from '../projections/build-status.projection';
 import { CatchUp } from '../runner/catch-up.service';
 import { BuildHistoryEntry, BuildPage, GetBuildHistoryQuery, GetBuildQuery, ListBuildsQuery } from './build-queries';
@@ -20,6 +21,7 @@ export class BuildsController {
 
   @Get(':buildId')
   async get(@Param('buildId', BuildIdPipe) buildId: string, @Query() query: GetBuildQueryDto): Promise<BuildStatusView> {
+    if (query.asOf !== undefined) return this.queries.execute(new GetBuildAsOfQuery(buildId, query.asOf));
     if (query.minPosition !== undefined) await this.catchUp.reach(query.minPosition);
     return this.queries.execute(new GetBuildQuery(buildId));
   }

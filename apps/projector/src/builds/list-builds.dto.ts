@@ -2,6 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ACCOUNT_TYPES, AccountType, BUILD_STATUSES, BuildStatus, FAILURE_CLASSES, FailureClass } from '@lib/domain';
 import { SLUG } from '@lib/shared';
+import { AsOfParam } from '../audit/log-point';
 
 const CURSOR = /^[A-Za-z0-9_-]{1,128}$/;
 const QUEUE_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#\d{16}$/;
@@ -61,4 +62,8 @@ export class GetBuildQueryDto {
   /** Wait (briefly) until the view includes the event at this global position: read-your-writes. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(0)
   minPosition?: number;
+
+  /** The build as it stood then (a global position or an ISO-8601 time), folded from the log; not with minPosition. */
+  @AsOfParam()
+  asOf?: string;
 }

@@ -1,4 +1,6 @@
 import { CliCommand } from './cli-command';
+import { exportCommand } from './export.command';
+import { importCommand } from './import.command';
 
 /** Every command of `npm run projector -- …`; each lives in its own file in this folder. */
-export const CLI_COMMANDS: readonly CliCommand[] = [];
+export const CLI_COMMANDS: readonly CliCommand[] = [exportCommand, importCommand];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventMetadata } from '@lib/domain';
-import { DuplicateEventIdError, InvalidAppendError, RevisionConflictError } from '../errors';
-import { EventStore, NewEvent, RecordedEvent, SubscriptionBatch } from '../event-store.port';
+import { DuplicateEventIdError, InvalidAppendError, RevisionConflictError, StoreNotEmptyError } from '../errors';
+import { EventStore, ImportedEvent, NewEvent, RecordedEvent, SubscriptionBatch } from '../event-store.port';
 
 /**
  * The behaviour every adapter must have (STYLE.md rule 15). Each test uses fresh stream names so the
@@ -11,6 +11,11 @@ export type ConformanceSetup = Readonly<{
   create: () => Promise<EventStore>;
   /** A prefix unique to this run; stream names are built from it. */
   uniquePrefix?: () => string;
+  /**
+   * True when `create` gives an empty store (a fresh file). Importing needs one, so without it the
+   * import tests that load a history are skipped, saying so (a server keeps its data between runs).
+   */
+  emptyOnCreate?: boolean;
 }>;
 
 const metadata = (overrides: Partial<EventMetadata> = {}): EventMetadata => ({
@@ -213,6 +218,41 @@ export const describeEventStoreConformance = (adapterName: string, setup: Confor
         expect(await store.countEventsAfter(before)).toBeGreaterThanOrEqual(3);
         expect(await store.countEventsAfter(before, undefined, 2)).toBe(2);
         expect(await store.countEventsAfter(result.lastPosition)).toBe(0);
+      });
+    });
+
+    describe('importing a recorded history', () => {
+      const NEEDS_EMPTY = 'needs an empty store: skipped because this setup does not create one';
+      const itOnEmptyStore = (name: string, test: () => Promise<void>) =>
+        setup.emptyOnCreate ? it(name, test) : it.skip(`${name} (${NEEDS_EMPTY})`, test);
+      const imported = (streamName: string, streamRevision: number, event: NewEvent = anEvent()): ImportedEvent => ({ ...event, streamName, streamRevision });
+      async function* inBatches(events: readonly ImportedEvent[], size: number): AsyncGenerator<readonly ImportedEvent[]> {
+        for (let i = 0; i < events.length; i += size) yield events.slice(i, i + size);
+      }
+
+      it('refuses a store that holds events, before writing anything', async () => {
+        await store.append(stream(), [anEvent()]);
+        const name = stream('imported');
+        await expect(store.importEvents(inBatches([imported(name, 0)], 10))).rejects.toBeInstanceOf(StoreNotEmptyError);
+        expect(await store.readStream(name)).toEqual([]);
+      });
+
+      itOnEmptyStore('loads events in the order given, keeping ids, streams, revisions, data and metadata', async () => {
+        const [a, b] = [stream('a'), stream('b')];
+        const history = [imported(a, 0), imported(a, 1), imported(b, 0), imported(a, 2), imported(b, 1), imported(b, 2)];
+        const result = await store.importEvents(inBatches(history, 4));
+        const log = await store.readAll();
+        expect(log.map(({ streamName, streamRevision, type, data, metadata }) => ({ streamName, streamRevision, type, data, metadata }))).toEqual(history);
+        expect(result).toEqual({ events: 6, lastPosition: log[5].globalPosition });
+        // The store goes on from there: appends follow the imported revisions.
+        await expect(store.append(b, [anEvent()], 2)).resolves.toMatchObject({ nextExpectedRevision: 3 });
+      });
+
+      itOnEmptyStore('refuses an event that is not the next revision of its stream, naming it', async () => {
+        const [a, b] = [stream('a'), stream('b')];
+        const error = await store.importEvents(inBatches([imported(a, 0), imported(a, 1), imported(b, 1)], 10)).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RevisionConflictError);
+        expect(error).toMatchObject({ streamName: b, expected: 0, actual: 'no-stream' });
       });
     });
 

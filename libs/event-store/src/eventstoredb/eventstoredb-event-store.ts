@@ -14,12 +14,14 @@ import {
   WrongExpectedVersionError,
   jsonEvent,
 } from '@eventstore/db-client';
-import { EventStoreUnavailableError, RevisionConflictError } from '../errors';
+import { EventStoreUnavailableError, RevisionConflictError, StoreNotEmptyError } from '../errors';
 import {
   AppendResult,
   EventFilter,
   EventStore,
   ExpectedRevision,
+  ImportedEvent,
+  ImportResult,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -27,7 +29,7 @@ import {
   SubscribeOptions,
   SubscriptionBatch,
 } from '../event-store.port';
-import { serializeEvent, validateAppend } from '../validation';
+import { ImportRun, importRuns, serializeEvent, validateAppend } from '../validation';
 import {
   KnownPosition,
   OrderedFeed,
@@ -102,6 +104,39 @@ export class EventStoreDbEventStore implements EventStore {
         throw new RevisionConflictError(streamName, expected, fromCurrentRevision(error.actualVersion));
       }
     });
+  }
+
+  /**
+   * EventStoreDB has no transaction across streams, so an import is a sequence of appends, one per
+   * run of consecutive events of one stream, each at its expected revision (a concurrent writer
+   * makes it fail with RevisionConflictError rather than interleave). A failure part-way leaves the
+   * events before it written: callers validate the whole history first (the import command does).
+   * `lastPosition` is the head after the import.
+   */
+  async importEvents(batches: AsyncIterable<readonly ImportedEvent[]>): Promise<ImportResult> {
+    return this.guard(async () => {
+      const head = await this.headPosition();
+      if (head > 0) throw new StoreNotEmptyError(head);
+      const nextRevisions = new Map<string, number>();
+      let events = 0;
+      for await (const batch of batches) {
+        for (const run of importRuns(batch, nextRevisions)) {
+          await this.appendImported(run);
+          events += run.events.length;
+        }
+      }
+      return { events, lastPosition: events > 0 ? await this.headPosition() : 0 };
+    });
+  }
+
+  private async appendImported({ streamName, expected, events }: ImportRun): Promise<void> {
+    events.forEach((event) => serializeEvent(event));
+    try {
+      await this.client.appendToStream(streamName, events.map(toEventData), { expectedRevision: toClientExpectedRevision(expected) });
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersionError)) throw error;
+      throw new RevisionConflictError(streamName, expected, fromCurrentRevision(error.actualVersion));
+    }
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { anEvent, describeEventStoreConformance } from '../conformance/event-store.conformance';
+import { DuplicateEventIdError } from '../errors';
+import { ImportedEvent } from '../event-store.port';
 import { SqliteEventStore } from './sqlite-event-store';
 
 const dir = mkdtempSync(join(tmpdir(), 'es-sqlite-'));
@@ -10,6 +12,7 @@ let files = 0;
 
 describeEventStoreConformance('SQLite', {
   create: async () => new SqliteEventStore({ path: join(dir, `events-${++files}.sqlite`), pollIntervalMs: 5 }),
+  emptyOnCreate: true,
 });
 
 describe('SQLite event store across processes', () => {
@@ -44,6 +47,73 @@ describe('SQLite event store across processes', () => {
       expect(await store.headPosition()).toBe(4);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('SQLite import of a recorded history', () => {
+  const imported = (streamName: string, streamRevision: number, event = anEvent()): ImportedEvent => ({ ...event, streamName, streamRevision });
+  async function* batches(...list: ImportedEvent[][]): AsyncGenerator<readonly ImportedEvent[]> {
+    yield* list;
+  }
+
+  it('writes nothing when any event fails, even after earlier batches went in', async () => {
+    const store = new SqliteEventStore({ path: join(dir, `import-${++files}.sqlite`) });
+    try {
+      const gap = store.importEvents(batches([imported('a-1', 0), imported('b-1', 0)], [imported('a-1', 1), imported('a-1', 3)]));
+      await expect(gap).rejects.toMatchObject({ streamName: 'a-1', expected: 2, actual: 1 });
+      expect(await store.headPosition()).toBe(0);
+      const known = anEvent();
+      const duplicate = store.importEvents(batches([imported('a-1', 0, known), imported('b-1', 0, known)]));
+      await expect(duplicate).rejects.toBeInstanceOf(DuplicateEventIdError);
+      expect(await store.headPosition()).toBe(0);
+      async function* failing(): AsyncGenerator<readonly ImportedEvent[]> {
+        yield [imported('a-1', 0)];
+        throw new Error('the export file ended early');
+      }
+      await expect(store.importEvents(failing())).rejects.toThrow('ended early');
+      expect(await store.readAll()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('holds appends made through the same store until the import commits, then writes them after it', async () => {
+    const store = new SqliteEventStore({ path: join(dir, `import-${++files}.sqlite`) });
+    try {
+      let appending: Promise<unknown> | undefined;
+      async function* withAnAppendInBetween(): AsyncGenerator<readonly ImportedEvent[]> {
+        yield [imported('a-1', 0)];
+        appending = store.append('a-1', [anEvent('Later')], 'any');
+        await new Promise((resolve) => setImmediate(resolve)); // the append's flush would run here
+        yield [imported('a-1', 1)];
+      }
+      await expect(store.importEvents(withAnAppendInBetween())).resolves.toEqual({ events: 2, lastPosition: 2 });
+      await expect(appending).resolves.toMatchObject({ nextExpectedRevision: 2, lastPosition: 3 });
+      expect((await store.readStream('a-1')).map((e) => e.type)).toEqual(['ThingHappened', 'ThingHappened', 'Later']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('is seen by another connection only once committed', async () => {
+    const path = join(dir, `import-${++files}.sqlite`);
+    const store = new SqliteEventStore({ path });
+    const other = new SqliteEventStore({ path });
+    try {
+      let seenMidway = -1;
+      async function* watched(): AsyncGenerator<readonly ImportedEvent[]> {
+        yield [imported('a-1', 0)];
+        seenMidway = await other.headPosition();
+        yield [imported('a-1', 1)];
+      }
+      await store.importEvents(watched());
+      expect(seenMidway).toBe(0);
+      expect(await other.headPosition()).toBe(2);
+      await expect(other.importEvents(batches([imported('c-1', 0)]))).rejects.toMatchObject({ code: 'store-not-empty', headPosition: 2 });
+    } finally {
+      await store.close();
+      await other.close();
     }
   });
 });

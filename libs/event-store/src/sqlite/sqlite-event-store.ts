@@ -1,11 +1,13 @@
 import BetterSqlite3, { Database, Statement } from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { DuplicateEventIdError, RevisionConflictError } from '../errors';
+import { DuplicateEventIdError, InvalidAppendError, RevisionConflictError, StoreNotEmptyError } from '../errors';
 import {
   AppendResult,
   EventFilter,
   EventStore,
   ExpectedRevision,
+  ImportedEvent,
+  ImportResult,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -13,7 +15,7 @@ import {
   SubscribeOptions,
   SubscriptionBatch,
 } from '../event-store.port';
-import { serializeEvent, validateAppend } from '../validation';
+import { ImportRun, importRuns, serializeEvent, validateAppend } from '../validation';
 import { openEventsDatabase, SqliteSynchronous } from './sqlite-schema';
 import { waitForChange } from './wait-for-change';
 
@@ -76,6 +78,8 @@ export class SqliteEventStore implements EventStore {
   private readonly filterStatements = new Map<string, Statement>();
   private pending: PendingAppend[] = [];
   private flushScheduled = false;
+  /** While an import holds the write transaction, appends wait in `pending` (see importEvents). */
+  private importing = false;
   private readonly sql: Record<'streamHead' | 'insert' | 'readStream' | 'head' | 'byIds', Statement>;
   private readonly appendOne: (pending: PendingAppend) => AppendResult;
   private readonly appendMany: (batch: PendingAppend[]) => ({ ok: AppendResult } | { error: unknown })[];
@@ -128,17 +132,21 @@ export class SqliteEventStore implements EventStore {
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ streamName, rows, expected, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
   }
 
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.importing || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
   private flush(): void {
+    this.flushScheduled = false;
+    if (this.importing) return;
     const batch = this.pending;
     this.pending = [];
-    this.flushScheduled = false;
     if (batch.length === 1) {
       const [only] = batch;
       try {
@@ -199,6 +207,58 @@ export class SqliteEventStore implements EventStore {
     if (!sameAppend) throw new DuplicateEventIdError(found[0].event_id, pending.streamName);
     const last = found[found.length - 1];
     return { nextExpectedRevision: last.stream_revision, lastPosition: last.position, written: false };
+  }
+
+  /**
+   * One IMMEDIATE transaction from the emptiness check to the commit: other processes' writers wait
+   * (busy_timeout) and see nothing until the commit, and any failure (a bad event, the source
+   * failing, a crash) leaves the store as empty as it was. The transaction is this connection's, so
+   * appends through this object are held until it ends, and reads through it see the import in
+   * progress; other connections (other processes) see it only once committed.
+   */
+  async importEvents(batches: AsyncIterable<readonly ImportedEvent[]>): Promise<ImportResult> {
+    if (this.importing) throw new InvalidAppendError('an import is already running on this store');
+    this.importing = true;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      const head = this.head();
+      if (head > 0) throw new StoreNotEmptyError(head);
+      const nextRevisions = new Map<string, number>();
+      let events = 0;
+      let lastPosition = 0;
+      for await (const batch of batches) {
+        const recordedAt = this.now().toISOString();
+        for (const run of importRuns(batch, nextRevisions)) {
+          lastPosition = this.insertImported(run, recordedAt);
+          events += run.events.length;
+        }
+      }
+      this.db.exec('COMMIT');
+      return { events, lastPosition };
+    } catch (error) {
+      if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.importing = false;
+      this.appended.emit('appended');
+      this.scheduleFlush();
+    }
+  }
+
+  /** Inserts one run of an import at the revisions importRuns checked; returns the last position. */
+  private insertImported({ streamName, expected, events }: ImportRun, recordedAt: string): number {
+    let revision = typeof expected === 'number' ? expected : -1;
+    let position = 0;
+    for (const event of events) {
+      const { data, metadata } = serializeEvent(event);
+      revision += 1;
+      try {
+        position = Number(this.sql.insert.run(streamName, revision, event.metadata.eventId, event.type, data, metadata, recordedAt).lastInsertRowid);
+      } catch (error) {
+        throw isUniqueViolation(error) ? new DuplicateEventIdError(event.metadata.eventId, streamName) : error;
+      }
+    }
+    return position;
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
