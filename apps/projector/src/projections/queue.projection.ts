@@ -65,9 +65,21 @@ export const evolveOrgQueue = (doc: OrgQueue | null, recorded: RecordedEvent, id
       const kept: AwaitingRetryEntry[] = place && TRANSIENT_FAILURE_CLASSES.includes(event.data.failureClass) ? [{ buildId, ...place, failedAt: at }] : [];
       return next({ queued: without(queue.queued, buildId), running: without(queue.running, buildId), awaitingRetry: [...without(queue.awaitingRetry, buildId), ...kept] });
     }
-    default:
-      // Every other handled event ends the wait, the run, or the wait for a retry decision.
+    case 'BuildPushed':
+    case 'BuildRetriesExhausted':
+    case 'BuildCanceled':
+    case 'BuildTimedOut':
+    case 'BuildExpired':
+      // These end the wait, the run, or the wait for a retry decision.
       return next({ queued: without(queue.queued, buildId), running: without(queue.running, buildId), awaitingRetry: without(queue.awaitingRetry, buildId) });
+    case 'BuildImageBuilt':
+    case 'BuildFellBack':
+      // Neither moves a build in or out of line (the filter does not even deliver them).
+      return doc;
+    default: {
+      const unknown: never = event;
+      return unknown;
+    }
   }
 };
 

@@ -13,7 +13,7 @@ export type QueueOverview = {
   backends: { backend: string; running: number; pushing: number; orgs: number }[];
 };
 export type OrgQueueDetail = OrgQueue & { queued: (QueuedEntry & { position: number; ready: boolean; waitSeconds: number })[] };
-export type QueuePosition = { buildId: string; org: string; status: BuildStatusView['status']; position: number | null; ahead: number | null; queueLength: number };
+export type QueuePosition = { buildId: string; org: string; status: BuildStatusView['status']; position: number | null; ahead: number | null; ready: boolean | null; queueLength: number };
 
 const MAX_ORGS = 100_000;
 
@@ -86,23 +86,31 @@ export class GetOrgQueueHandler implements IQueryHandler<GetOrgQueueQuery> {
   }
 }
 
-/** A build's place in its org's line (1 = next); null when it is not waiting. */
+/**
+ * A build's place in its org's line: `ahead` counts the builds before it that could start now (the
+ * scheduler skips retries whose not-before time is still ahead), `position` = ahead + 1 (1 = next);
+ * both null when it is not waiting. `ready` says whether the build itself could start now.
+ */
 @QueryHandler(GetQueuePositionQuery)
 export class GetQueuePositionHandler implements IQueryHandler<GetQueuePositionQuery> {
-  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
+  constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
 
   async execute({ buildId }: GetQueuePositionQuery): Promise<QueuePosition> {
     const build = (await this.readStore.get(buildStatusProjection, buildId)) as BuildStatusView | null;
     if (!build) throw new BuildNotFoundError(buildId);
+    const now = this.clock.now().getTime();
     const queue = (await this.readStore.get(queueProjection, build.org)) as OrgQueue | null;
-    const index = queue?.queued.findIndex((entry) => entry.buildId === buildId) ?? -1;
+    const line = queue?.queued ?? [];
+    const index = line.findIndex((entry) => entry.buildId === buildId);
+    const ahead = index < 0 ? null : line.slice(0, index).filter((entry) => Date.parse(entry.readySince) <= now).length;
     return {
       buildId,
       org: build.org,
       status: build.status,
-      position: index >= 0 ? index + 1 : null,
-      ahead: index >= 0 ? index : null,
-      queueLength: queue?.queued.length ?? 0,
+      position: ahead === null ? null : ahead + 1,
+      ahead,
+      ready: index < 0 ? null : Date.parse(line[index].readySince) <= now,
+      queueLength: line.length,
     };
   }
 }
