@@ -139,7 +139,8 @@ export const queueKeyOf = (view: Pick<BuildStatusView, 'timestamps' | 'queuedPos
 
 export const buildStatusProjection: Projection<BuildStatusView> = {
   name: 'build-status',
-  version: 2,
+  // 3: an index on (org, status) for the dashboards' most common list.
+  version: 3,
   filter: { streamPrefixes: [BUILD_STREAM_PREFIX], eventTypes: BUILD_EVENT_TYPES },
   storage: {
     table: 'build_status',
@@ -148,7 +149,7 @@ export const buildStatusProjection: Projection<BuildStatusView> = {
       queue_key: 'TEXT', queued_position: 'INTEGER', updated_at: 'TEXT',
     },
     indexes: [
-      ['queue_key'], ['org', 'queue_key'], ['org', 'repo', 'queue_key'], ['status', 'queue_key'], ['backend', 'queue_key'],
+      ['queue_key'], ['org', 'queue_key'], ['org', 'repo', 'queue_key'], ['org', 'status', 'queue_key'], ['status', 'queue_key'], ['backend', 'queue_key'],
       ['failure_class', 'queue_key'], ['account_type', 'queue_key'],
     ],
     toColumns: (view) => ({
