@@ -5,7 +5,10 @@ import { runAppendsBench } from './appends.bench';
 import { runBuildsBench } from './builds.bench';
 import { runHttpBench } from './http.bench';
 import { runProjectorBench } from './projector.bench';
+import { runRebuildBench } from './rebuild.bench';
+import { runQueriesBench } from './queries.bench';
 import { runSchedulingBench } from './scheduling.bench';
+import { runStreamBench } from './stream.bench';
 import { fmt, machineInfo, now, secondsSince } from './support';
 
 /**
@@ -14,7 +17,7 @@ import { fmt, machineInfo, now, secondsSince } from './support';
  * benchmark and writes every figure to bench/results/latest.json. Missed targets are reported, not
  * failures: the exit code is 0 whenever every benchmark ran.
  */
-const BENCHMARKS = { appends: runAppendsBench, projector: runProjectorBench, http: runHttpBench, builds: runBuildsBench, scheduling: runSchedulingBench } as const;
+const BENCHMARKS = { appends: runAppendsBench, projector: runProjectorBench, rebuild: runRebuildBench, http: runHttpBench, builds: runBuildsBench, scheduling: runSchedulingBench, stream: runStreamBench, queries: runQueriesBench } as const;
 type Name = keyof typeof BENCHMARKS;
 
 // dist/bench/run.js -> bench/results; BENCH_RESULTS_DIR overrides (e.g. for a build compiled elsewhere).

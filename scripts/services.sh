@@ -6,8 +6,11 @@
 #     exec root and containerd namespace); one already reachable through DOCKER_HOST_2 (or its
 #     socket, SERVICES_ENGINE2_SOCKET) is used instead;
 #   - Debian's docker-registry on 127.0.0.1, with token authentication against the orchestrator;
-#   - a local base image built FROM scratch with the static busybox (nothing can be pulled here).
-# Usage: scripts/services.sh up|down|status. `down` stops only what `up` started.
+#   - a local base image built FROM scratch with the static busybox (nothing can be pulled here);
+#   - a PostgreSQL cluster of Debian's postgresql-15 under the services dir, on 127.0.0.1:5433, run by
+#     the postgres user, with a role and the databases the read-store tests and READ_STORE_URL use.
+# Usage: scripts/services.sh up|down|status [postgres]. `down` stops only what `up` started;
+# naming `postgres` limits the command to PostgreSQL (the read-store tests need nothing else).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,6 +24,12 @@ ORCHESTRATOR_URL="${ORCHESTRATOR_URL:-http://127.0.0.1:${PORT:-3000}}"
 REGISTRY_SERVICE="${REGISTRY_SERVICE:-build-orchestrator-registry}"
 REGISTRY_TOKEN_ISSUER="${REGISTRY_TOKEN_ISSUER:-build-orchestrator}"
 BASE_IMAGE="${BASE_IMAGE:-local/busybox:latest}"
+PG_PORT="${SERVICES_PG_PORT:-5433}"
+PG_DIR="$STATE_DIR/postgres"
+PG_ROLE=build_orchestrator
+# A known password for a role that can only log in over loopback: tests and examples name it.
+PG_PASSWORD=build_orchestrator
+PG_DATABASES=(build_orchestrator build_orchestrator_test)
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -33,6 +42,7 @@ need_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v git >/dev/null || missing+=(git)
   command -v curl >/dev/null || missing+=(curl)
+  pg_packages_missing && missing+=(postgresql-15)
   if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
     log "installing ${missing[*]}"
@@ -184,6 +194,110 @@ base_image_up() {
   rm -rf "$context"
 }
 
+# ---------------------------------------------------------------- postgres
+# Debian's server binaries live outside PATH, one directory per major version: take the newest.
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+pg_packages_missing() { [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; }
+
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user (made by the package).
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_answers() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; }
+pg_ours() { [ -f "$STATE_DIR/postgres.ours" ] && pid_alive_first_line "$PG_DIR/data/postmaster.pid"; }
+pid_alive_first_line() { [ -f "$1" ] && kill -0 "$(head -1 "$1")" 2>/dev/null; }
+
+# Superuser statements over the cluster's own socket (trust for the local socket, which only the
+# postgres user can reach: its directory is private).
+pg_admin() { as_pg "$(pg_bin)/psql" -q -X -v ON_ERROR_STOP=1 -h "$PG_DIR/run" -p "$PG_PORT" -U postgres -d postgres -tA "$@"; }
+
+pg_config() {
+  cat >"$PG_DIR/data/services.conf" <<CONF
+# Written by scripts/services.sh up; read through the include at the end of postgresql.conf.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_DIR/run'
+max_connections = 200
+shared_buffers = 256MB
+# Fewer forced checkpoints during a rebuild of a million events.
+max_wal_size = 4GB
+CONF
+  grep -q "^include_if_exists = 'services.conf'" "$PG_DIR/data/postgresql.conf" ||
+    echo "include_if_exists = 'services.conf'" >>"$PG_DIR/data/postgresql.conf"
+}
+
+pg_roles_and_databases() {
+  local db
+  if [ "$(pg_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_ROLE'")" != 1 ]; then
+    log "creating the PostgreSQL role $PG_ROLE"
+    pg_admin -c "CREATE ROLE $PG_ROLE LOGIN PASSWORD '$PG_PASSWORD'"
+  fi
+  for db in "${PG_DATABASES[@]}"; do
+    if [ "$(pg_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
+      log "creating the PostgreSQL database $db"
+      pg_admin -c "CREATE DATABASE $db OWNER $PG_ROLE"
+    fi
+  done
+}
+
+# PostgreSQL's files must be reachable by the postgres user: a checkout under a private home
+# directory (/root) is not, so the cluster then lives under /var/lib/postgresql instead.
+pg_choose_dir() {
+  [ "$(id -u)" = 0 ] || return 0
+  [ -f "$STATE_DIR/postgres.dir" ] && { PG_DIR="$(cat "$STATE_DIR/postgres.dir")"; return 0; }
+  mkdir -p "$PG_DIR" && chown postgres: "$PG_DIR"
+  if ! runuser -u postgres -- test -w "$PG_DIR"; then
+    PG_DIR="/var/lib/postgresql/build-orchestrator-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+    log "the postgres user cannot reach $STATE_DIR; the cluster lives in $PG_DIR"
+    mkdir -p "$PG_DIR" && chown postgres: "$PG_DIR"
+  fi
+  echo "$PG_DIR" >"$STATE_DIR/postgres.dir"
+}
+
+postgres_up() {
+  mkdir -p "$STATE_DIR"
+  pg_choose_dir
+  if pg_answers; then
+    if pg_ours; then pg_roles_and_databases; return; fi
+    log "a PostgreSQL already answers on 127.0.0.1:$PG_PORT (not started by this script); TEST_READ_STORE_URL must name a database there"
+    return
+  fi
+  [ "$(id -u)" = 0 ] || mkdir -p "$PG_DIR"
+  as_pg mkdir -p -m 700 "$PG_DIR/run"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    log "creating a PostgreSQL cluster in $PG_DIR/data"
+    as_pg "$(pg_bin)/initdb" -D "$PG_DIR/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      --encoding=UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$PG_DIR/initdb.log")"
+  fi
+  pg_config
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  echo "$PG_DIR/data" >"$STATE_DIR/postgres.ours"
+  # -w: pg_ctl itself waits until the server accepts connections (or gives up after -t seconds).
+  as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null ||
+    die "PostgreSQL did not start: $(tail -5 "$PG_DIR/postgres.log")"
+  pg_roles_and_databases
+}
+
+postgres_down() {
+  [ -f "$STATE_DIR/postgres.ours" ] || return 0
+  [ -f "$STATE_DIR/postgres.dir" ] && PG_DIR="$(cat "$STATE_DIR/postgres.dir")"
+  if pid_alive_first_line "$PG_DIR/data/postmaster.pid"; then
+    log "stopping PostgreSQL"
+    as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null
+  fi
+  rm -f "$STATE_DIR/postgres.ours"
+}
+
+postgres_status() {
+  [ -f "$STATE_DIR/postgres.dir" ] && PG_DIR="$(cat "$STATE_DIR/postgres.dir")"
+  local url="postgres://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT"
+  if pg_answers; then
+    local owner="external"; pg_ours && owner="started by services.sh"
+    line postgres "up (127.0.0.1:$PG_PORT, $owner; tests: $url/build_orchestrator_test, apps: READ_STORE_URL=$url/build_orchestrator)"
+  else
+    line postgres "down (127.0.0.1:$PG_PORT)"
+  fi
+}
+
 # ---------------------------------------------------------------- commands
 stop_pidfile() {
   local file="$1" name="$2"
@@ -201,6 +315,7 @@ up() {
   engine_up
   engine2_up
   registry_up
+  postgres_up
   base_image_up "$(engine_host)"
   base_image_up "$(engine2_host)"
   status
@@ -215,6 +330,7 @@ stop_engine() {
 }
 
 down() {
+  postgres_down
   stop_pidfile "$STATE_DIR/registry.pid" "docker-registry"
   stop_engine dockerd2
   stop_engine dockerd
@@ -239,11 +355,20 @@ status() {
   engine_status "engine 2" "base image 2" dockerd2 "$(engine2_host)"
   if registry_answers; then line registry "up (http://$REGISTRY_ADDR, token realm $ORCHESTRATOR_URL/registry/token)"; else line registry "down ($REGISTRY_ADDR)"; fi
   line "token key" "$STATE_DIR/registry/token.key"
+  postgres_status
 }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+# postgres_only COMMAND: `up postgres` needs only the package, not the engines or the registry.
+postgres_only() {
+  case "$1" in
+    up) pg_packages_missing && need_packages; postgres_up; postgres_status ;;
+    down) postgres_down ;;
+    status) postgres_status ;;
+  esac
+}
+
+case "${1:-}:${2:-}" in
+  up: | down: | status:) "$1" ;;
+  up:postgres | down:postgres | status:postgres) postgres_only "$1" ;;
+  *) echo "usage: $0 up|down|status [postgres]" >&2; exit 2 ;;
 esac

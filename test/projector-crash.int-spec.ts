@@ -1,4 +1,3 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,16 +9,21 @@ import {
 } from '@lib/domain/testing/build.fixtures';
 import { RecordedEvent, SqliteEventStore } from '@lib/event-store';
 import { BuildStatusView, buildStatusProjection, evolveBuildStatus } from '../apps/projector/src/projections/build-status.projection';
+import { DocumentRow } from '../apps/projector/src/read-store/read-store.port';
+import { liveRows, ReadStoreFixture, readStoreFixtures, useFixture } from '../apps/projector/src/read-store/testing/read-store-fixtures';
 
 /**
- * Crash safety of the projector with real processes: a child projector (test/support/projector-child.js,
- * compiled code from dist/) is killed with SIGKILL after a commit, in the middle of a batch and in the
- * middle of the read-model transaction; each time, what is on disk must be exactly the fold of the log
- * up to the stored checkpoint, and a restart must end with exactly the read model of an uninterrupted run.
+ * Crash safety of the projector with real processes, on each read store (SQLite, PostgreSQL): a child
+ * projector (test/support/projector-child.js, compiled code from dist/) is killed with SIGKILL after a
+ * commit, in the middle of a batch and in the middle of the read-model transaction; each time, what is
+ * stored must be exactly the fold of the log up to the stored checkpoint, and a restart must end with
+ * exactly the read model of an uninterrupted run. A rebuild process (test/support/rebuild-child.js) killed
+ * in the middle, or just before its switch, must leave the live generation as it was.
  */
 
 const ROOT = join(__dirname, '..');
 const CHILD = join(__dirname, 'support', 'projector-child.js');
+const REBUILD_CHILD = join(__dirname, 'support', 'rebuild-child.js');
 const BATCH_SIZE = 7;
 const BUILDS = 60;
 const CHILD_LIMIT_MS = 15_000;
@@ -78,10 +82,9 @@ const buildLog = (): BuildEvent[] => {
 
 // ---------------------------------------------------------------- read models: expected and on disk
 
-type Row = { id: string; doc: string; last_position: number; org: string; repo: string; status: string; account_type: string; queued_position: number; updated_at: string };
-type OnDisk = { rows: Row[]; checkpoint: number };
+type OnDisk = { rows: DocumentRow[]; checkpoint: number; generation: number | null };
 
-const foldUpTo = (log: readonly RecordedEvent[], position: number): Row[] => {
+const foldUpTo = (log: readonly RecordedEvent[], position: number): DocumentRow[] => {
   const views = new Map<string, BuildStatusView | null>();
   for (const event of log.filter((e) => e.globalPosition <= position)) {
     const [id = null] = buildStatusProjection.documentIds(event);
@@ -89,39 +92,30 @@ const foldUpTo = (log: readonly RecordedEvent[], position: number): Row[] => {
   }
   return [...views.entries()]
     .filter((entry): entry is [string, BuildStatusView] => entry[1] !== null)
-    .map(([id, view]) => ({ id, doc: JSON.stringify(view), last_position: view.lastPosition, ...(buildStatusProjection.storage.toColumns(view) as Omit<Row, 'id' | 'doc' | 'last_position'>) }))
+    .map(([id, view]) => ({ id, doc: JSON.stringify(view), lastPosition: view.lastPosition, columns: buildStatusProjection.storage.toColumns(view) }))
     .sort((a, b) => a.id.localeCompare(b.id));
 };
 
-/** Opened read-write: after a kill the WAL may need recovery, which a read-only connection cannot do. */
-const readModelOnDisk = (path: string): OnDisk => {
-  const db = new BetterSqlite3(path, { fileMustExist: true });
-  try {
-    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_status'").get();
-    const rows = hasTable
-      ? (db.prepare('SELECT id, doc, last_position, org, repo, status, account_type, queued_position, updated_at FROM build_status').all() as Row[]).sort((a, b) => a.id.localeCompare(b.id))
-      : [];
-    const checkpoint = db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(buildStatusProjection.name) as { position: number } | undefined;
-    return { rows, checkpoint: checkpoint?.position ?? 0 };
-  } finally {
-    db.close();
-  }
+/** Through a store of its own (for SQLite a read-write connection: after a kill the WAL may need recovery). */
+const readModelOnDisk = async (fixture: ReadStoreFixture, location: string): Promise<OnDisk> => {
+  const { rows, checkpoint } = await liveRows(fixture, location, buildStatusProjection);
+  return { rows, checkpoint: checkpoint?.position ?? 0, generation: checkpoint?.generation ?? null };
 };
 
 // ---------------------------------------------------------------- the child process
 
-type Kill = Readonly<{ KILL_AFTER_POSITION?: number; KILL_AT_EVENT?: number; KILL_IN_COMMIT_AT?: number }>;
+type Kill = Readonly<{ KILL_AFTER_POSITION?: number; KILL_AT_EVENT?: number; KILL_IN_COMMIT_AT?: number; KILL_BEFORE_PROMOTE?: 1 }>;
 type Exit = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 
 /** Runs one projector process to its end ('close': exited and its output fully read). */
-const runChild = (eventsPath: string, readModelsPath: string, kill: Kill = {}): Promise<Exit> =>
+const runChild = (eventsPath: string, location: string, kill: Kill = {}, script = CHILD): Promise<Exit> =>
   new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, BATCH_SIZE: String(BATCH_SIZE) };
-    for (const name of ['KILL_AFTER_POSITION', 'KILL_AT_EVENT', 'KILL_IN_COMMIT_AT'] as const) {
+    for (const name of ['KILL_AFTER_POSITION', 'KILL_AT_EVENT', 'KILL_IN_COMMIT_AT', 'KILL_BEFORE_PROMOTE'] as const) {
       delete env[name];
       if (kill[name] !== undefined) env[name] = String(kill[name]);
     }
-    const child = spawn(process.execPath, [CHILD, eventsPath, readModelsPath], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, eventsPath, location], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -146,15 +140,12 @@ const expectCaughtUp = (exit: Exit, head: number): void => {
   expect(exit.stdout).toBe(`CAUGHT_UP ${head}\n`);
 };
 
-// ---------------------------------------------------------------- setup: one log, one uninterrupted run
+// ---------------------------------------------------------------- setup: one log
 
 const dir = mkdtempSync(join(tmpdir(), 'projector-crash-'));
 const eventsPath = join(dir, 'events.sqlite');
 let log: RecordedEvent[];
 let head: number;
-let reference: OnDisk;
-let files = 0;
-const freshReadModels = () => join(dir, `read-models-${++files}.sqlite`);
 
 beforeAll(async () => {
   const stale = staleOrMissingDist();
@@ -171,13 +162,10 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-  const path = freshReadModels();
-  expectCaughtUp(await runChild(eventsPath, path), head);
-  reference = readModelOnDisk(path);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// ---------------------------------------------------------------- tests
+// ---------------------------------------------------------------- crash points
 
 /** `said`: how the child must say it is killing itself; it tells the kill really happened where meant. */
 type CrashPoint = Readonly<{ kill: Kill; said: RegExp; checkpoint: number }>;
@@ -189,30 +177,49 @@ const inEvolve = (at: number, checkpoint: number): CrashPoint =>
 const inCommit = (at: number, checkpoint: number, writtenBefore: number): CrashPoint =>
   ({ kill: { KILL_IN_COMMIT_AT: at }, said: new RegExp(`^KILLING in-commit at document build-\\d+ \\(last position ${at}\\) after ${writtenBefore} written$`, 'm'), checkpoint });
 
-/**
- * Kills a projector at each point in turn on one read-model file, then lets one run to the end.
- * `checkpoint` is where each kill must leave the file: batches of 7 from the previous checkpoint, so
- * a kill after a commit keeps that commit and a kill before one keeps the previous checkpoint.
- */
-const crashThenRecover = async (points: readonly CrashPoint[]): Promise<void> => {
-  const path = freshReadModels();
-  for (const { kill, said, checkpoint } of points) {
-    const exit = await runChild(eventsPath, path, kill);
-    expectKilled(exit, said);
-    const onDisk = readModelOnDisk(path);
-    // Documents and checkpoint were committed together: on disk is exactly the log folded up to the checkpoint.
-    expect({ checkpoint: onDisk.checkpoint, rows: onDisk.rows }).toEqual({ checkpoint, rows: foldUpTo(log, checkpoint) });
+const generationsOf = async (fixture: ReadStoreFixture, location: string): Promise<[number, string][]> => {
+  const store = await fixture.open(location);
+  try {
+    return (await store.generations()).map((generation) => [generation.generation, generation.state]);
+  } finally {
+    await store.close();
   }
-  expectCaughtUp(await runChild(eventsPath, path), head);
-  const recovered = readModelOnDisk(path);
-  expect(recovered.checkpoint).toBe(head);
-  expect(recovered.rows).toEqual(reference.rows);
 };
 
-describe('projector killed with SIGKILL and restarted (real processes)', () => {
+// ---------------------------------------------------------------- tests
+
+describe.each(readStoreFixtures())('projector killed with SIGKILL and restarted (real processes): $name', (fixture) => {
+  useFixture(fixture);
+  let reference: OnDisk;
+  beforeAll(async () => {
+    const location = fixture.freshLocation();
+    expectCaughtUp(await runChild(eventsPath, location), head);
+    reference = await readModelOnDisk(fixture, location);
+  });
+
+  /**
+   * Kills a projector at each point in turn on one read store, then lets one run to the end.
+   * `checkpoint` is where each kill must leave the store: batches of 7 from the previous checkpoint, so
+   * a kill after a commit keeps that commit and a kill before one keeps the previous checkpoint.
+   */
+  const crashThenRecover = async (points: readonly CrashPoint[]): Promise<void> => {
+    const location = fixture.freshLocation();
+    for (const { kill, said, checkpoint } of points) {
+      const exit = await runChild(eventsPath, location, kill);
+      expectKilled(exit, said);
+      const onDisk = await readModelOnDisk(fixture, location);
+      // Documents and checkpoint were committed together: stored is exactly the log folded up to the checkpoint.
+      expect({ checkpoint: onDisk.checkpoint, rows: onDisk.rows }).toEqual({ checkpoint, rows: foldUpTo(log, checkpoint) });
+    }
+    expectCaughtUp(await runChild(eventsPath, location), head);
+    const recovered = await readModelOnDisk(fixture, location);
+    expect(recovered.checkpoint).toBe(head);
+    expect(recovered.rows).toEqual(reference.rows);
+  };
+
   it('given the log of 300 events of 60 builds, an uninterrupted run gives the fold of the log: every build, each event once', () => {
     expect(head).toBe(300);
-    expect(reference).toEqual({ checkpoint: head, rows: foldUpTo(log, head) });
+    expect(reference).toEqual({ checkpoint: head, generation: 1, rows: foldUpTo(log, head) });
     expect(reference.rows.map((row) => row.id)).toEqual(Array.from({ length: BUILDS }, (_, i) => `build-${String(i).padStart(3, '0')}`));
     const count = (id: string, type?: string) => log.filter((e) => e.data.buildId === id && (type === undefined || e.type === type)).length;
     for (const row of reference.rows) {
@@ -242,5 +249,29 @@ describe('projector killed with SIGKILL and restarted (real processes)', () => {
     await crashThenRecover([
       afterCommit(40, 42), inEvolve(100, 98), inCommit(150, 147, 2), afterCommit(200, 203), inEvolve(204, 203), inCommit(262, 259, 2),
     ]);
+  });
+
+  it('when a rebuild is killed in the middle or just before its switch, the live generation stays as it was; a rebuild that ends switches', async () => {
+    // Given a live generation caught up to the head
+    const location = fixture.freshLocation();
+    expectCaughtUp(await runChild(eventsPath, location), head);
+    const live = await readModelOnDisk(fixture, location);
+    expect(live).toEqual({ ...reference, generation: 1 });
+
+    // When a rebuild is killed after some of its batches, and another one just before its switch
+    expectKilled(await runChild(eventsPath, location, { KILL_AFTER_POSITION: 100 }, REBUILD_CHILD), /^KILLING rebuild after-commit at checkpoint 105$/m);
+    expect(await readModelOnDisk(fixture, location)).toEqual(live);
+    expect(await generationsOf(fixture, location)).toEqual([[1, 'live'], [2, 'building']]);
+    expectKilled(await runChild(eventsPath, location, { KILL_BEFORE_PROMOTE: 1 }, REBUILD_CHILD), /^KILLING rebuild before-promote at checkpoint 300$/m);
+
+    // Then the live generation is untouched (the unfinished ones are left building until the next rebuild)
+    expect(await readModelOnDisk(fixture, location)).toEqual(live);
+    expect(await generationsOf(fixture, location)).toEqual([[1, 'live'], [3, 'building']]);
+
+    // And a rebuild that runs to its end makes a new generation live, equal to the uninterrupted run
+    const done = await runChild(eventsPath, location, {}, REBUILD_CHILD);
+    expect({ code: done.code, stdout: done.stdout, stderr: done.stderr }).toEqual({ code: 0, stdout: `REBUILT 4 ${head}\n`, stderr: '' });
+    expect(await readModelOnDisk(fixture, location)).toEqual({ ...reference, generation: 4 });
+    expect(await generationsOf(fixture, location)).toEqual([[4, 'live']]);
   });
 });

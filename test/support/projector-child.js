@@ -1,10 +1,10 @@
 'use strict';
 /**
  * A projector process for test/projector-crash.int-spec.ts: follows the event-store file into the
- * read-model file with the build-status projection, then prints `CAUGHT_UP <position>` and exits 0
- * once it has reached the head of the log as it was at start.
+ * read store (a SQLite file, or a postgres:// URL) with the build-status projection, then prints
+ * `CAUGHT_UP <position>` and exits 0 once it has reached the head of the log as it was at start.
  *
- *   node test/support/projector-child.js <events.sqlite> <read-models.sqlite>
+ *   node test/support/projector-child.js <events.sqlite> <read-models.sqlite | postgres://…?schema=…>
  *
  * Optional crash points (env), each a global position; the process kills itself with SIGKILL:
  *   KILL_AFTER_POSITION  after the read-model transaction whose checkpoint is >= it committed,
@@ -22,10 +22,10 @@ const { writeSync } = require('node:fs');
 // The SQLite adapter's own module, not the index: the index also loads the EventStoreDB client.
 const { SqliteEventStore } = require('../../dist/libs/event-store/src/sqlite/sqlite-event-store');
 const { ProjectionRunner } = require('../../dist/apps/projector/src/runner/projection-runner');
-const { SqliteReadStore } = require('../../dist/apps/projector/src/read-store/sqlite-read-store');
+const { openReadStore } = require('../../dist/apps/projector/src/read-store/read-store.factory');
 const { buildStatusProjection } = require('../../dist/apps/projector/src/projections/build-status.projection');
 
-const [eventsPath, readModelsPath] = process.argv.slice(2);
+const [eventsPath, readStoreLocation] = process.argv.slice(2);
 const positionFromEnv = (name) => (process.env[name] ? Number(process.env[name]) : Infinity);
 const killAfterPosition = positionFromEnv('KILL_AFTER_POSITION');
 const killAtEvent = positionFromEnv('KILL_AT_EVENT');
@@ -60,9 +60,9 @@ const projection = {
 };
 
 const main = async () => {
-  if (!eventsPath || !readModelsPath) throw new Error('usage: projector-child.js <events.sqlite> <read-models.sqlite>');
+  if (!eventsPath || !readStoreLocation) throw new Error('usage: projector-child.js <events.sqlite> <read-models.sqlite | postgres://…>');
   const store = new SqliteEventStore({ path: eventsPath, pollIntervalMs: 5 });
-  const readStore = new SqliteReadStore({ path: readModelsPath });
+  const readStore = await openReadStore(readStoreLocation);
   const runner = new ProjectionRunner(store, readStore, [projection], {
     batchSize,
     afterCommit: (position) => {

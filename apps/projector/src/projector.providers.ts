@@ -1,21 +1,19 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { AppConfig } from '@lib/shared';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { buildStatsProjection } from './projections/build-stats.projection';
 import { buildStatusProjection } from './projections/build-status.projection';
 import { queueProjection } from './projections/queue.projection';
 import { routesProjection } from './projections/routes.projection';
 import { AnyProjection } from './projections/projection';
 import { READ_STORE, ReadStore } from './read-store/read-store.port';
-import { SqliteReadStore } from './read-store/sqlite-read-store';
+import { createReadStore } from './read-store/read-store.factory';
 import { ProjectionRunner } from './runner/projection-runner';
 
 /** Every projection the projector maintains. */
 export const PROJECTIONS: readonly AnyProjection[] = [buildStatusProjection, queueProjection, routesProjection, buildStatsProjection];
 
-export const readModelsPath = (config: AppConfig): string => join(config.DATA_DIR, 'read-models.sqlite');
+export { readModelsPath } from './read-store/read-store.factory';
 
 @Injectable()
 export class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -43,10 +41,8 @@ export class ProjectorLifecycle implements OnApplicationBootstrap, BeforeApplica
 export const projectorProviders = (config: AppConfig): Provider[] => [
   {
     provide: READ_STORE,
-    useFactory: (): ReadStore => {
-      mkdirSync(config.DATA_DIR, { recursive: true });
-      return new SqliteReadStore({ path: readModelsPath(config) });
-    },
+    /** SQLite under DATA_DIR, or PostgreSQL when READ_STORE_URL is set. */
+    useFactory: (): Promise<ReadStore> => createReadStore(config),
   },
   {
     provide: ProjectionRunner,

@@ -42,7 +42,7 @@ export type ListQuery = Readonly<{
   orderBy: string;
   ascending?: boolean;
   /** Only rows whose orderBy value is below this (above, when ascending): cursor pagination. */
-  before?: number;
+  before?: ColumnValue;
   limit: number;
 }>;
 
@@ -71,6 +71,18 @@ export class GenerationMovedError extends Error {
 }
 
 /**
+ * A rebuilt generation would step readers back: the live generation has absorbed events past the
+ * rebuilt one's checkpoint. Nothing was switched; the rebuild catches up further and tries again.
+ */
+export class PromotionBehindError extends Error {
+  readonly code = 'promotion-behind';
+  constructor(readonly behind: readonly { name: string; generation: number; position: number; livePosition: number }[]) {
+    super(`cannot switch yet: ${behind.map((b) => `${b.name} generation ${b.generation} is at ${b.position}, the live one at ${b.livePosition}`).join('; ')}`);
+    this.name = 'PromotionBehindError';
+  }
+}
+
+/**
  * Where read models live. Each runner is the only writer of its generations: it prefetches
  * documents, folds a batch in memory and commits documents and checkpoints in one transaction,
  * which also checks that its generations are still what they were.
@@ -81,13 +93,18 @@ export interface ReadStore {
    * another version: a new generation at position 0 becomes live and the old one's tables are dropped.
    */
   prepare(projections: readonly AnyProjection[]): Promise<GenerationRecord[]>;
-  /** A new, empty generation of each projection at position 0 beside the live one; an unfinished earlier rebuild's is discarded. */
+  /**
+   * A new, empty generation of each projection at position 0 beside the live one, without its
+   * secondary indexes yet (promote builds them); an unfinished earlier rebuild's is discarded.
+   */
   startRebuild(projections: readonly AnyProjection[]): Promise<GenerationRecord[]>;
   /**
-   * In one transaction, makes these building generations live (with their checkpoints) and readers
-   * read them; then drops the tables of the generations they replace.
+   * Builds the indexes of these building generations (a rebuild fills its tables without them), then
+   * in one transaction makes them live (with their checkpoints) and readers read them; then drops
+   * the tables of the generations they replace. Throws PromotionBehindError, switching nothing, when
+   * a live generation's checkpoint is past its replacement's (readers would step back in time).
    */
-  promote(generations: readonly Pick<GenerationRecord, 'name' | 'generation'>[]): Promise<GenerationRecord[]>;
+  promote(generations: readonly Readonly<{ projection: AnyProjection; generation: number }>[]): Promise<GenerationRecord[]>;
   /** Drops a building generation that will not be finished. */
   discard(generations: readonly Pick<GenerationRecord, 'name' | 'generation'>[]): Promise<void>;
   /** Every generation that is live or building (no retired or discarded ones). */

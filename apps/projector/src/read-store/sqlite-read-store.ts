@@ -1,138 +1,256 @@
 import BetterSqlite3, { Database, Statement } from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { rmSync } from 'node:fs';
 import { AnyProjection, ColumnValue } from '../projections/projection';
-import { CheckpointRecord, ListQuery, ProjectionChanges, ReadStore, StoredDocument } from './read-store.port';
-
-const syncDirectory = (path: string): void => {
-  const fd = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-};
-
-/** Changes at every boot of the machine; unknown (never equal) where the kernel does not tell. */
-const bootId = (): string => {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return `unknown-${process.pid}-${Date.now()}`;
-  }
-};
-
-const writeDurably = (path: string): void => {
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, `${bootId()}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  syncDirectory(path);
-};
-
-const removeDurably = (path: string): void => {
-  rmSync(path, { force: true });
-  syncDirectory(path);
-};
+import { CatchUpMarker, fsyncFile, inspectMarkers } from './catch-up-markers';
+import { generationsDdl, indexDdls, tableDdl, viewDdl } from './ddl';
+import {
+  assertNotBehind, assertStorable, GENERATIONS_TABLE, generationTable, GenerationRow, notBuilding, quoted, toDocumentRow, toRecord,
+} from './generation-tables';
+import { listSql } from './list-query';
+import {
+  CheckpointRecord, GenerationMovedError, GenerationRecord, GenerationState, GenerationTarget, ListQuery,
+  ProjectionChanges, ReadSnapshot, ReadStore, StoredDocument,
+} from './read-store.port';
 
 /** WAL pages between automatic checkpoints: SQLite's default live, 256 MiB (4 KiB pages) while catching up. */
 const LIVE_CHECKPOINT_PAGES = 1000;
 const CATCH_UP_CHECKPOINT_PAGES = 65536;
+/** Page cache (negative: KiB): SQLite's default live; while catching up, room for the b-trees a replay rewrites. */
+const LIVE_CACHE_KIB = 2000;
+const CATCH_UP_CACHE_KIB = 256 * 1024;
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** How long a writer waits for another process's transaction (a rebuild and the projector share the file). */
+const BUSY_TIMEOUT_MS = 10_000;
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-const quoted = (name: string): string => {
-  if (!IDENTIFIER.test(name)) throw new Error(`unsafe SQL identifier: ${name}`);
-  return `"${name}"`;
+const removeDatabase = (path: string): void => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
 };
 
+/** A file from before generations (one table per projection, `projection_checkpoints`): read models are rebuilt from the log. */
+const hasEarlierLayout = (db: Database): boolean =>
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_checkpoints'").get() !== undefined;
+
 /**
- * Read models in SQLite. Read models can always be rebuilt from the log, so live they run at
- * synchronous=NORMAL (durable across a process crash; a power loss may cost the last batches,
- * which the runner then replays from its checkpoint, written in the same transaction).
+ * Read models in SQLite (the embedded default). Read models can always be rebuilt from the log, so
+ * live they run at synchronous=NORMAL (durable across a process crash; a power loss may cost the
+ * last batches, which the runner then replays from its checkpoint, written in the same transaction).
  *
- * While catching up they run at synchronous=OFF: no fsync per checkpoint, which is most of the
- * cost of a long replay. A process crash is still safe then (the OS keeps every write); an OS crash
- * could tear the file. So a fsynced marker file records "catching up" with the kernel's boot id:
- * found at start-up from an earlier boot, the store starts from an empty file (a rebuild from
- * position 0) instead of trusting it; from this boot, only the process died and the file stands.
+ * While catching up they run at synchronous=OFF: no fsync per checkpoint, which is most of the cost
+ * of a long replay. A process crash is still safe then (the OS keeps every write); an OS crash could
+ * tear the file, so a marker (catch-up-markers.ts) stands meanwhile and makes the next open discard
+ * the file after a reboot.
+ *
+ * Several processes may write one file (the projector and a rebuild): every write transaction
+ * begins IMMEDIATE, so the generation check inside it and the write are one atomic step.
  */
 export class SqliteReadStore implements ReadStore {
-  private readonly db: Database;
+  private db: Database;
   private readonly statements = new Map<string, Statement>();
-  private readonly marker: string;
+  private readonly path: string;
+  private readonly marker: CatchUpMarker;
   private readonly synchronous: 'FULL' | 'NORMAL';
   private catchingUp = false;
 
   constructor(options: { path: string; synchronous?: 'FULL' | 'NORMAL' }) {
-    this.marker = `${options.path}.catching-up`;
+    this.path = options.path;
+    this.marker = new CatchUpMarker(options.path);
     this.synchronous = options.synchronous ?? 'NORMAL';
-    if (options.path !== ':memory:' && existsSync(this.marker)) {
-      if (readFileSync(this.marker, 'utf8').trim() !== bootId()) {
-        for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
-      }
-      rmSync(this.marker, { force: true });
+    if (options.path !== ':memory:' && inspectMarkers(options.path).discard) removeDatabase(options.path);
+    this.db = this.open();
+    if (hasEarlierLayout(this.db)) {
+      this.db.close();
+      removeDatabase(options.path);
+      this.db = this.open();
     }
-    this.db = new BetterSqlite3(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${this.synchronous}`);
-    this.db.pragma('busy_timeout = 10000');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
-      name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL, updated_at TEXT)`);
   }
 
-  async prepare(projections: readonly AnyProjection[]): Promise<void> {
-    this.db.transaction(() => projections.forEach((projection) => this.prepareOne(projection)))();
+  private open(): Database {
+    const db = new BetterSqlite3(this.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.synchronous}`);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // After a catch-up the WAL may have grown to 256 MiB; once checkpointed it shrinks back to this.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    db.exec(generationsDdl('sqlite', quoted));
+    return db;
   }
 
-  private prepareOne(projection: AnyProjection): void {
-    const { table, columns, indexes } = projection.storage;
-    const stored = this.db.prepare('SELECT version FROM projection_checkpoints WHERE name = ?').get(projection.name) as { version: number } | undefined;
-    if (stored && stored.version !== projection.version) this.db.exec(`DROP TABLE IF EXISTS ${quoted(table)}`);
-    const columnSql = Object.entries(columns).map(([name, type]) => `${quoted(name)} ${type}`).join(', ');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${quoted(table)} (id TEXT PRIMARY KEY, doc TEXT NOT NULL, last_position INTEGER NOT NULL${columnSql ? `, ${columnSql}` : ''})`);
-    indexes.forEach((index) =>
-      this.db.exec(`CREATE INDEX IF NOT EXISTS ${quoted(`${table}_${index.join('_')}`)} ON ${quoted(table)} (${index.map(quoted).join(', ')})`),
+  // ---------------------------------------------------------------- generations
+
+  async prepare(projections: readonly AnyProjection[]): Promise<GenerationRecord[]> {
+    projections.forEach(assertStorable);
+    const records = this.admin(() => projections.map((projection) => this.prepareOne(projection)));
+    this.dropRetiredTables();
+    return records;
+  }
+
+  private prepareOne(projection: AnyProjection): GenerationRecord {
+    const live = this.rowIn(projection.name, 'live');
+    if (live?.version === projection.version) {
+      this.createTables(projection, live.generation);
+      this.pointView(live.table_name, live.generation);
+      return toRecord(live);
+    }
+    if (live) this.setState(live, 'retired');
+    const created = this.createGeneration(projection, 'live');
+    this.pointView(created.table_name, created.generation);
+    return toRecord(created);
+  }
+
+  async startRebuild(projections: readonly AnyProjection[]): Promise<GenerationRecord[]> {
+    projections.forEach(assertStorable);
+    const records = this.admin(() =>
+      projections.map((projection) => {
+        const unfinished = this.rowIn(projection.name, 'building');
+        if (unfinished) this.setState(unfinished, 'discarded');
+        return toRecord(this.createGeneration(projection, 'building', { indexes: false }));
+      }),
     );
-    if (!stored || stored.version !== projection.version) {
-      this.db.prepare('INSERT OR REPLACE INTO projection_checkpoints (name, version, position, updated_at) VALUES (?, ?, 0, NULL)').run(projection.name, projection.version);
+    this.dropRetiredTables();
+    return records;
+  }
+
+  async promote(generations: readonly Readonly<{ projection: AnyProjection; generation: number }>[]): Promise<GenerationRecord[]> {
+    // One index per transaction, outside the switch: another writer waits for each only briefly.
+    for (const { projection, generation } of generations) {
+      const row = this.rowOf(projection.name, generation);
+      if (row?.state !== 'building') throw notBuilding(projection.name, generation, row?.state ?? 'missing');
+      this.createIndexes(projection, generation);
     }
+    const records = this.admin(() => {
+      const rows = generations.map(({ projection: { name }, generation }) => {
+        const row = this.rowOf(name, generation);
+        if (row?.state !== 'building') throw notBuilding(name, generation, row?.state ?? 'missing');
+        return { row, live: this.rowIn(name, 'live') };
+      });
+      assertNotBehind(rows);
+      return rows.map(({ row, live }) => {
+        if (live) this.setState(live, 'retired');
+        this.setState(row, 'live');
+        this.pointView(row.table_name, row.generation);
+        return toRecord({ ...row, state: 'live' });
+      });
+    });
+    this.dropRetiredTables();
+    return records;
+  }
+
+  async discard(generations: readonly Pick<GenerationRecord, 'name' | 'generation'>[]): Promise<void> {
+    this.admin(() =>
+      generations.forEach(({ name, generation }) => {
+        const row = this.rowOf(name, generation);
+        if (row?.state === 'building') this.setState(row, 'discarded');
+      }),
+    );
+    this.dropRetiredTables();
+  }
+
+  async generations(): Promise<GenerationRecord[]> {
+    return (this.db.prepare(`SELECT * FROM ${GENERATIONS_TABLE} WHERE state IN ('live', 'building') ORDER BY name, generation`).all() as GenerationRow[]).map(toRecord);
   }
 
   async checkpoints(): Promise<CheckpointRecord[]> {
-    const rows = this.db.prepare('SELECT name, version, position, updated_at FROM projection_checkpoints ORDER BY name').all() as { name: string; version: number; position: number; updated_at: string | null }[];
-    return rows.map((row) => ({ name: row.name, version: row.version, position: row.position, updatedAt: row.updated_at }));
+    return (this.statement(`SELECT * FROM ${GENERATIONS_TABLE} WHERE state = 'live' ORDER BY name`).all() as GenerationRow[]).map(toRecord);
   }
 
-  async loadMany(projection: AnyProjection, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
+  /** Administrative changes: one IMMEDIATE transaction, so that no writer's commit interleaves. */
+  private admin<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  private rowIn(name: string, state: GenerationState): GenerationRow | undefined {
+    return this.db.prepare(`SELECT * FROM ${GENERATIONS_TABLE} WHERE name = ? AND state = ?`).get(name, state) as GenerationRow | undefined;
+  }
+
+  private rowOf(name: string, generation: number): GenerationRow | undefined {
+    return this.statement(`SELECT * FROM ${GENERATIONS_TABLE} WHERE name = ? AND generation = ?`).get(name, generation) as GenerationRow | undefined;
+  }
+
+  private setState(row: GenerationRow, state: GenerationState): void {
+    this.db.prepare(`UPDATE ${GENERATIONS_TABLE} SET state = ? WHERE name = ? AND generation = ?`).run(state, row.name, row.generation);
+  }
+
+  /** Generation numbers only grow (rows are kept as history), so a number never names two generations. */
+  private createGeneration(projection: AnyProjection, state: 'live' | 'building', { indexes } = { indexes: true }): GenerationRow {
+    const { next } = this.db.prepare(`SELECT COALESCE(MAX(generation), 0) + 1 AS next FROM ${GENERATIONS_TABLE} WHERE name = ?`).get(projection.name) as { next: number };
+    this.createTables(projection, next, { indexes });
+    const row: GenerationRow = { name: projection.name, generation: next, version: projection.version, state, position: 0, updated_at: null, table_name: projection.storage.table };
+    this.db.prepare(`INSERT INTO ${GENERATIONS_TABLE} (name, generation, version, state, position, updated_at, table_name) VALUES (?, ?, ?, ?, 0, NULL, ?)`)
+      .run(row.name, row.generation, row.version, row.state, row.table_name);
+    return row;
+  }
+
+  private createTables(projection: AnyProjection, generation: number, { indexes } = { indexes: true }): void {
+    this.db.exec(tableDdl('sqlite', quoted, projection, generation));
+    if (indexes) this.createIndexes(projection, generation);
+  }
+
+  private createIndexes(projection: AnyProjection, generation: number): void {
+    indexDdls('sqlite', quoted, projection, generation).forEach((sql) => this.db.exec(sql));
+  }
+
+  private pointView(table: string, generation: number): void {
+    this.db.exec(viewDdl(quoted, table, generation));
+  }
+
+  /** After the switch: a crash before this leaves the tables to the next prepare, rebuild or promote. */
+  private dropRetiredTables(): void {
+    const retired = this.db.prepare(`SELECT * FROM ${GENERATIONS_TABLE} WHERE state IN ('retired', 'discarded') AND dropped = 0`).all() as GenerationRow[];
+    for (const row of retired) {
+      this.admin(() => {
+        this.db.exec(`DROP TABLE IF EXISTS ${quoted(generationTable(row.table_name, row.generation))}`);
+        this.db.prepare(`UPDATE ${GENERATIONS_TABLE} SET dropped = 1 WHERE name = ? AND generation = ?`).run(row.name, row.generation);
+      });
+    }
+  }
+
+  /** Throws GenerationMovedError when a target's generation is no longer in the state its writer expects. */
+  private assertTargets(targets: readonly GenerationTarget[]): void {
+    const moved = targets.flatMap(({ projection, generation, state }) => {
+      const found = this.rowOf(projection.name, generation)?.state ?? 'missing';
+      return found === state ? [] : [{ name: projection.name, generation, expected: state, found }];
+    });
+    if (moved.length > 0) throw new GenerationMovedError(moved);
+  }
+
+  // ---------------------------------------------------------------- the runner's reads and writes
+
+  async loadMany(target: GenerationTarget, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
     const found = new Map<string, StoredDocument>();
     if (ids.length === 0) return found;
-    const select = this.statement(`SELECT id, doc, last_position FROM ${quoted(projection.storage.table)} WHERE id IN (SELECT value FROM json_each(?))`);
-    for (const row of select.all(JSON.stringify(ids)) as { id: string; doc: string; last_position: number }[]) {
-      found.set(row.id, { doc: JSON.parse(row.doc), lastPosition: row.last_position });
+    const table = generationTable(target.projection.storage.table, target.generation);
+    try {
+      const select = this.statement(`SELECT id, doc, last_position FROM ${quoted(table)} WHERE id IN (SELECT value FROM json_each(?))`);
+      for (const row of select.all(JSON.stringify(ids)) as { id: string; doc: string; last_position: number }[]) {
+        found.set(row.id, { doc: JSON.parse(row.doc), lastPosition: row.last_position });
+      }
+    } catch (error) {
+      this.assertTargets([target]); // a retired generation's table may be gone already
+      throw error;
     }
     return found;
   }
 
   async commit(changes: readonly ProjectionChanges[], at: string): Promise<void> {
     this.db.transaction(() => {
+      this.assertTargets(changes);
       for (const change of changes) {
         this.writeDocuments(change);
-        this.statement('UPDATE projection_checkpoints SET position = max(position, ?), updated_at = ? WHERE name = ?').run(change.checkpoint, at, change.projection.name);
+        this.statement(`UPDATE ${GENERATIONS_TABLE} SET position = max(position, ?), updated_at = ? WHERE name = ? AND generation = ?`)
+          .run(change.checkpoint, at, change.projection.name, change.generation);
       }
-    })();
+    }).immediate();
   }
 
-  private writeDocuments({ projection, documents }: ProjectionChanges): void {
-    const { table, columns, toColumns } = projection.storage;
+  private writeDocuments({ projection, generation, documents }: ProjectionChanges): void {
+    const { columns, toColumns } = projection.storage;
+    const table = quoted(generationTable(projection.storage.table, generation));
     const names = Object.keys(columns);
     const upsert = this.statement(
-      `INSERT INTO ${quoted(table)} (id, doc, last_position${names.map((n) => `, ${quoted(n)}`).join('')}) VALUES (?, ?, ?${names.map(() => ', ?').join('')})
+      `INSERT INTO ${table} (id, doc, last_position${names.map((n) => `, ${quoted(n)}`).join('')}) VALUES (?, ?, ?${names.map(() => ', ?').join('')})
        ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, last_position = excluded.last_position${names.map((n) => `, ${quoted(n)} = excluded.${quoted(n)}`).join('')}`,
     );
-    const remove = this.statement(`DELETE FROM ${quoted(table)} WHERE id = ?`);
+    const remove = this.statement(`DELETE FROM ${table} WHERE id = ?`);
     for (const [id, { doc, lastPosition }] of documents) {
       if (doc === null) {
         remove.run(id);
@@ -146,19 +264,26 @@ export class SqliteReadStore implements ReadStore {
   async setCatchingUp(catchingUp: boolean): Promise<void> {
     if (catchingUp === this.catchingUp || this.db.memory) return;
     if (catchingUp) {
-      writeDurably(this.marker);
+      this.marker.writeDurably();
       this.db.pragma('synchronous = OFF');
       // Checkpoint less often: a page rewritten by many batches is then copied to the file once.
       this.db.pragma(`wal_autocheckpoint = ${CATCH_UP_CHECKPOINT_PAGES}`);
+      this.db.pragma(`cache_size = -${CATCH_UP_CACHE_KIB}`);
     } else {
       this.db.pragma(`synchronous = ${this.synchronous}`);
       this.db.pragma(`wal_autocheckpoint = ${LIVE_CHECKPOINT_PAGES}`);
-      // Under NORMAL a checkpoint syncs the WAL and the database: everything written while OFF is on disk.
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      removeDurably(this.marker);
+      this.db.pragma(`cache_size = -${LIVE_CACHE_KIB}`);
+      // A PASSIVE checkpoint never blocks another writer (the projector beside a rebuild); the
+      // fsyncs then make everything written while OFF durable, in the WAL or copied into the file.
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      fsyncFile(`${this.path}-wal`);
+      fsyncFile(this.path);
+      this.marker.removeDurably();
     }
     this.catchingUp = catchingUp;
   }
+
+  // ---------------------------------------------------------------- readers: the live generation, through the view
 
   async get(projection: AnyProjection, id: string): Promise<unknown | null> {
     const row = this.statement(`SELECT doc FROM ${quoted(projection.storage.table)} WHERE id = ?`).get(id) as { doc: string } | undefined;
@@ -166,30 +291,32 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async list(projection: AnyProjection, query: ListQuery): Promise<unknown[]> {
-    const where: string[] = [];
-    const params: ColumnValue[] = [];
-    for (const [column, value] of Object.entries(query.equals)) {
-      const values = Array.isArray(value) ? value : [value];
-      where.push(values.length === 1 ? `${quoted(column)} = ?` : `${quoted(column)} IN (${values.map(() => '?').join(', ')})`);
-      params.push(...values);
-    }
-    for (const [column, { from, to }] of Object.entries(query.ranges ?? {})) {
-      if (from !== undefined && from !== null) {
-        where.push(`${quoted(column)} >= ?`);
-        params.push(from);
-      }
-      if (to !== undefined && to !== null) {
-        where.push(`${quoted(column)} <= ?`);
-        params.push(to);
-      }
-    }
-    if (query.before !== undefined) {
-      where.push(`${quoted(query.orderBy)} ${query.ascending ? '>' : '<'} ?`);
-      params.push(query.before);
-    }
-    const order = query.ascending ? 'ASC' : 'DESC';
-    const sql = `SELECT doc FROM ${quoted(projection.storage.table)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${quoted(query.orderBy)} ${order} LIMIT ?`;
-    return (this.statement(sql).all(...params, query.limit) as { doc: string }[]).map((row) => JSON.parse(row.doc));
+    const { sql, params } = listSql(quoted(projection.storage.table), query, 'sqlite');
+    return (this.statement(sql).all(...params) as { doc: string }[]).map((row) => JSON.parse(row.doc));
+  }
+
+  /** A read transaction on a connection of its own: WAL keeps its snapshot while others write. */
+  async snapshot(): Promise<ReadSnapshot> {
+    const db = this.db.memory ? this.db : new BetterSqlite3(this.path);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec('BEGIN');
+    const live = db.prepare(`SELECT * FROM ${GENERATIONS_TABLE} WHERE state = 'live' ORDER BY name`).all() as GenerationRow[];
+    const tables = new Map(live.map((row) => [row.name, generationTable(row.table_name, row.generation)]));
+    return {
+      checkpoints: live.map(toRecord),
+      rows: async (projection, afterId, limit) => {
+        const table = tables.get(projection.name);
+        if (!table) return [];
+        const rows = (afterId === null
+          ? db.prepare(`SELECT * FROM ${quoted(table)} ORDER BY id LIMIT ?`).all(limit)
+          : db.prepare(`SELECT * FROM ${quoted(table)} WHERE id > ? ORDER BY id LIMIT ?`).all(afterId, limit)) as Record<string, ColumnValue>[];
+        return rows.map((row) => toDocumentRow(projection, row));
+      },
+      release: async () => {
+        db.exec('COMMIT');
+        if (db !== this.db) db.close();
+      },
+    };
   }
 
   async close(): Promise<void> {

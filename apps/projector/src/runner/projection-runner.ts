@@ -1,13 +1,23 @@
 import { EventFilter, EventStore, RecordedEvent, SubscriptionBatch } from '@lib/event-store';
 import { AnyProjection, handles } from '../projections/projection';
-import { ProjectionChanges, ReadStore } from '../read-store/read-store.port';
+import { GenerationMovedError, GenerationRecord, ProjectionChanges, ReadStore } from '../read-store/read-store.port';
 
 export type RunnerOptions = Readonly<{
   batchSize?: number;
   /** Wall clock for the checkpoint's updated_at only; documents never see it. */
   now?: () => Date;
-  /** Called after each committed batch (metrics, tests). */
-  afterCommit?: (position: number) => void;
+  /** Called after each committed batch with its checkpoint and how many events it carried (metrics, progress, tests). */
+  afterCommit?: (position: number, events: number) => void;
+  /**
+   * `live` (the default) writes the live generations and follows them when a rebuild replaces them.
+   * `rebuild` writes new generations from position 0 beside the live ones (rebuild.command.ts
+   * promotes them); if another rebuild replaces them meanwhile, the runner stops with that error.
+   */
+  target?: 'live' | 'rebuild';
+  /** Projection name → last position to apply; the runner ends once every projection is there (verify). */
+  stopAt?: ReadonlyMap<string, number>;
+  /** Called once the runner has moved to new live generations (a rebuild was promoted). */
+  onGenerationsChanged?: (records: readonly GenerationRecord[]) => void;
 }>;
 
 /** Further behind the head than this many batches at start, the read store may run in catch-up mode. */
@@ -15,10 +25,10 @@ const CATCH_UP_THRESHOLD_BATCHES = 10;
 /** Events per transaction at most; a live projector's batches are as small as what has arrived. */
 const DEFAULT_BATCH_SIZE = 1000;
 
-type Waiter = { position: number; resolve: (reached: boolean) => void; timer: NodeJS.Timeout };
+type Waiter = { position: number; resolve: (reached: boolean) => void; timer?: NodeJS.Timeout };
 
 /** Everything the projections want, as one subscription filter. */
-const unionFilter = (projections: readonly AnyProjection[]): EventFilter => {
+export const unionFilter = (projections: readonly AnyProjection[]): EventFilter => {
   const everyStream = projections.some((p) => p.filter.streamPrefixes.length === 0);
   return {
     streamPrefixes: everyStream ? [] : [...new Set(projections.flatMap((p) => p.filter.streamPrefixes))],
@@ -32,9 +42,15 @@ const unionFilter = (projections: readonly AnyProjection[]): EventFilter => {
  * and checkpoints are committed in one transaction. A crash at any point loses nothing and applies
  * nothing twice: an uncommitted batch is replayed, a committed one is below the checkpoint (and each
  * document also remembers the position of the last event it absorbed).
+ *
+ * The runner writes one generation of each projection's tables. Each commit checks, in its
+ * transaction, that those generations are still what they were; when a rebuild has made new ones
+ * live, the commit writes nothing and a live runner takes up the new generations from their
+ * checkpoints, with a new subscription from there.
  */
 export class ProjectionRunner {
   private readonly positions = new Map<string, number>();
+  private readonly bound = new Map<string, number>();
   private readonly waiters = new Set<Waiter>();
   private running: Promise<void> | null = null;
   private controller = new AbortController();
@@ -47,12 +63,15 @@ export class ProjectionRunner {
     private readonly options: RunnerOptions = {},
   ) {}
 
-  /** Prepares the read store and starts following the log in the background. */
+  /**
+   * Prepares the generations it writes and starts following the log in the background. A rebuild
+   * runner started again after `stop` resumes the generations it started.
+   */
   async start(): Promise<void> {
-    await this.readStore.prepare(this.projections);
-    for (const record of await this.readStore.checkpoints()) this.positions.set(record.name, record.position);
+    if (this.options.target !== 'rebuild') this.bind(await this.readStore.prepare(this.projections));
+    else if (this.bound.size === 0) this.bind(await this.readStore.startRebuild(this.projections));
     const behind = (await this.store.headPosition()) - this.position;
-    if (behind > CATCH_UP_THRESHOLD_BATCHES * (this.options.batchSize ?? DEFAULT_BATCH_SIZE)) await this.readStore.setCatchingUp(true);
+    if (behind > CATCH_UP_THRESHOLD_BATCHES * this.batchSize) await this.readStore.setCatchingUp(true);
     this.controller = new AbortController();
     this.running = this.follow(this.controller.signal).catch((error: Error) => {
       this.failure = error;
@@ -62,15 +81,33 @@ export class ProjectionRunner {
     this.running.catch(() => undefined);
   }
 
+  /** Stops after the batch in hand; what was written while catching up is made durable. */
   async stop(): Promise<void> {
     this.controller.abort();
     await this.running?.catch(() => undefined);
     this.running = null;
+    this.waiters.forEach((waiter) => this.settle(waiter, false));
+    if (!this.failure) await this.readStore.setCatchingUp(false);
+  }
+
+  /** Resolves when the runner has ended by itself (every `stopAt` reached), rejects with its error. */
+  async ended(): Promise<void> {
+    await this.running;
   }
 
   /** The error that stopped the runner, if any. */
   get error(): Error | null {
     return this.failure;
+  }
+
+  /** The subscription filter: what the projections handle. */
+  get filter(): EventFilter {
+    return unionFilter(this.projections);
+  }
+
+  /** The generation of each projection this runner writes. */
+  get generations(): { name: string; generation: number }[] {
+    return [...this.bound].map(([name, generation]) => ({ name, generation }));
   }
 
   checkpointOf(name: string): number {
@@ -82,14 +119,28 @@ export class ProjectionRunner {
     return Math.min(...this.projections.map((p) => this.checkpointOf(p.name)));
   }
 
-  /** Resolves true once every projection has reached `position`, false after `timeoutMs`. */
+  /** Resolves true once every projection has reached `position`, false after `timeoutMs` or when the runner fails. */
   waitFor(position: number, timeoutMs: number): Promise<boolean> {
+    return this.wait(position, timeoutMs);
+  }
+
+  /** Resolves once every projection has reached `position`; rejects with the runner's error if it fails first. */
+  async reached(position: number): Promise<void> {
+    if (!(await this.wait(position, null))) throw this.failure ?? new Error(`the runner stopped before reaching position ${position}`);
+  }
+
+  private wait(position: number, timeoutMs: number | null): Promise<boolean> {
     if (this.position >= position) return Promise.resolve(true);
     if (this.failure) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const waiter: Waiter = { position, resolve, timer: setTimeout(() => this.settle(waiter, false), timeoutMs) };
+      const waiter: Waiter = { position, resolve };
+      if (timeoutMs !== null) waiter.timer = setTimeout(() => this.settle(waiter, false), timeoutMs);
       this.waiters.add(waiter);
     });
+  }
+
+  private get batchSize(): number {
+    return this.options.batchSize ?? DEFAULT_BATCH_SIZE;
   }
 
   private settle(waiter: Waiter, reached: boolean): void {
@@ -98,40 +149,86 @@ export class ProjectionRunner {
     waiter.resolve(reached);
   }
 
-  private async follow(signal: AbortSignal): Promise<void> {
-    const batches = this.store.subscribeToAll({
-      afterPosition: this.position,
-      filter: unionFilter(this.projections),
-      maxBatchSize: this.options.batchSize ?? DEFAULT_BATCH_SIZE,
-      signal,
-    });
-    for await (const batch of batches) {
-      await this.apply(batch);
-      if (signal.aborted) break;
+  private bind(records: readonly GenerationRecord[]): void {
+    for (const record of records) {
+      this.bound.set(record.name, record.generation);
+      this.positions.set(record.name, record.position);
     }
+    const reached = this.position;
+    this.waiters.forEach((waiter) => waiter.position <= reached && this.settle(waiter, true));
+  }
+
+  private limitOf(name: string): number {
+    return this.options.stopAt?.get(name) ?? Infinity;
+  }
+
+  private get finished(): boolean {
+    return this.options.stopAt !== undefined && this.projections.every((p) => this.checkpointOf(p.name) >= this.limitOf(p.name));
+  }
+
+  private async follow(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && !this.finished && (await this.followFrom(signal)) === 'generations-moved') await this.rebind();
+  }
+
+  /** One subscription from the runner's position, until stopped, finished, or its generations moved. */
+  private async followFrom(signal: AbortSignal): Promise<'ended' | 'generations-moved'> {
+    const batches = this.store.subscribeToAll({ afterPosition: this.position, filter: this.filter, maxBatchSize: this.batchSize, signal });
+    for await (const batch of batches) {
+      try {
+        await this.apply(batch);
+      } catch (error) {
+        if (error instanceof GenerationMovedError && this.options.target !== 'rebuild') return 'generations-moved';
+        throw error;
+      }
+      if (signal.aborted || this.finished) break;
+    }
+    return 'ended';
+  }
+
+  /** Takes up the live generations a rebuild has promoted; a projection now live under another version stops the runner. */
+  private async rebind(): Promise<void> {
+    const live = new Map((await this.readStore.checkpoints()).map((record) => [record.name, record]));
+    const records = this.projections.map((projection) => {
+      const record = live.get(projection.name);
+      if (record?.version !== projection.version) {
+        throw new Error(`projection ${projection.name} is now live ${record ? `at version ${record.version} (generation ${record.generation})` : 'nowhere'}, ` +
+          `but this projector runs version ${projection.version}: restart it with the code of the live version`);
+      }
+      return record;
+    });
+    this.bind(records);
+    this.options.onGenerationsChanged?.(records);
   }
 
   /** Folds one batch into every projection and commits documents and checkpoints together. */
-  async apply(batch: SubscriptionBatch): Promise<void> {
+  private async apply(batch: SubscriptionBatch): Promise<void> {
     const changes: ProjectionChanges[] = [];
+    const state = this.options.target === 'rebuild' ? 'building' : 'live';
     for (const projection of this.projections) {
       const checkpoint = this.checkpointOf(projection.name);
-      if (batch.position <= checkpoint) continue;
-      const events = batch.events.filter((event) => event.globalPosition > checkpoint && handles(projection, event));
-      changes.push({ projection, documents: await this.fold(projection, events), checkpoint: batch.position });
+      const limit = this.limitOf(projection.name);
+      const reached = Math.min(batch.position, limit);
+      if (reached <= checkpoint) continue;
+      const events = batch.events.filter((event) => event.globalPosition > checkpoint && event.globalPosition <= limit && handles(projection, event));
+      const generation = this.bound.get(projection.name) ?? 0;
+      changes.push({ projection, generation, state, documents: await this.fold({ projection, generation, state }, events), checkpoint: reached });
     }
     if (changes.length > 0) await this.readStore.commit(changes, (this.options.now?.() ?? new Date()).toISOString());
     if (batch.caughtUp) await this.readStore.setCatchingUp(false);
     if (changes.length === 0) return;
     for (const change of changes) this.positions.set(change.projection.name, change.checkpoint);
-    this.options.afterCommit?.(batch.position);
+    this.options.afterCommit?.(batch.position, batch.events.length);
     const reached = this.position;
     this.waiters.forEach((waiter) => waiter.position <= reached && this.settle(waiter, true));
   }
 
-  private async fold(projection: AnyProjection, events: readonly RecordedEvent[]): Promise<Map<string, { doc: unknown; lastPosition: number }>> {
+  private async fold(
+    target: Pick<ProjectionChanges, 'projection' | 'generation' | 'state'>,
+    events: readonly RecordedEvent[],
+  ): Promise<Map<string, { doc: unknown; lastPosition: number }>> {
+    const { projection } = target;
     const idsOf = events.map((event) => projection.documentIds(event));
-    const documents = await this.readStore.loadMany(projection, [...new Set(idsOf.flat())]);
+    const documents = await this.readStore.loadMany(target, [...new Set(idsOf.flat())]);
     const changed = new Map<string, { doc: unknown; lastPosition: number }>();
     events.forEach((event, index) => {
       for (const id of idsOf[index]) {

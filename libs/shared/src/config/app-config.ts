@@ -1,6 +1,39 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { join } from 'node:path';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync, ValidateBy } from 'class-validator';
+
+/** Schemas a READ_STORE_URL may name: short enough for verify's scratch schemas (`<schema>_verify_<hex>`) to fit. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,39}$/;
+const READ_STORE_URL_SHAPE = 'postgres://user:password@host:port/database[?schema=name]';
+
+/** What is wrong with a READ_STORE_URL, or null when it is usable. */
+export const readStoreUrlProblem = (value: string): string | null => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `must be a URL like ${READ_STORE_URL_SHAPE}`;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return `must start with postgres:// or postgresql:// (${READ_STORE_URL_SHAPE}); unset it for SQLite under DATA_DIR`;
+  if (!url.hostname) return `must name a host (${READ_STORE_URL_SHAPE})`;
+  if (url.pathname.length <= 1) return `must name a database (${READ_STORE_URL_SHAPE})`;
+  const schema = url.searchParams.get('schema');
+  if (schema !== null && !SCHEMA_NAME.test(schema)) return 'schema must be lower-case letters, digits and _, starting with a letter or _, at most 40 characters';
+  return null;
+};
+
+/** The connection string for the client (without `schema`) and the schema the read models live in (default `public`). */
+export const parseReadStoreUrl = (value: string): { connectionString: string; schema: string } => {
+  const problem = readStoreUrlProblem(value);
+  if (problem) throw new Error(`READ_STORE_URL ${problem}`);
+  const url = new URL(value);
+  const schema = url.searchParams.get('schema') ?? 'public';
+  url.searchParams.delete('schema');
+  return { connectionString: url.toString(), schema };
+};
+
+/** A URL's password, masked for messages and logs. */
+export const redactUrl = (value: string): string => value.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 
@@ -24,6 +57,17 @@ export class AppConfig {
   @IsOptional() @IsString() @MaxLength(2048)
   @Matches(/^esdb(\+discover)?:\/\/\S+$/, { message: 'EVENTSTORE_CONNECTION_STRING must be an esdb:// or esdb+discover:// connection string' })
   EVENTSTORE_CONNECTION_STRING?: string;
+
+  /** Read models in PostgreSQL instead of SQLite (`DATA_DIR/read-models.sqlite`). */
+  @IsOptional() @IsString() @MaxLength(2048)
+  @ValidateBy({
+    name: 'isReadStoreUrl',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && readStoreUrlProblem(value) === null,
+      defaultMessage: (args) => `READ_STORE_URL ${readStoreUrlProblem(String(args?.value)) ?? 'must be a string'}`,
+    },
+  })
+  READ_STORE_URL?: string;
 
   /** FULL: an acknowledged append is on disk (fsync per group commit). NORMAL: survives a crash of the process only. */
   @IsIn(['FULL', 'NORMAL'])
@@ -194,7 +238,7 @@ export class ConfigError extends Error {
 
 /** Reads the variables AppConfig declares from `env` (empty strings count as unset); throws ConfigError naming each bad one. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): AppConfig => {
-  const declared = Object.keys(new AppConfig()).concat('EVENTSTORE_CONNECTION_STRING', 'BUILD_BACKENDS', 'REGISTRY_ENDPOINTS', 'ORG_LIMITS');
+  const declared = Object.keys(new AppConfig()).concat('EVENTSTORE_CONNECTION_STRING', 'READ_STORE_URL', 'BUILD_BACKENDS', 'REGISTRY_ENDPOINTS', 'ORG_LIMITS');
   const raw = Object.fromEntries(declared.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);
   if (!config.WORK_DIR) config.WORK_DIR = join(config.DATA_DIR, 'work');
@@ -203,7 +247,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): AppConfig => {
     throw new ConfigError(
       errors.map((error) => ({
         variable: error.property,
-        message: `${Object.values(error.constraints ?? {}).join('; ')} (got ${JSON.stringify(error.value)})`,
+        message: `${Object.values(error.constraints ?? {}).join('; ')} (got ${redactUrl(JSON.stringify(error.value) ?? String(error.value))})`,
       })),
     );
   }
