@@ -85,6 +85,12 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
     throw new Error(`the log of ${buildId} ended without "${text}":\n${received}`);
   };
   const logsOf = async (buildId: string) => (await http('GET', `${commands}/builds/${buildId}/logs`)).text;
+  /**
+   * Resolves once the attempt has cleaned up after itself: the log's `end` event comes after the
+   * attempt removed its own image from the engine. Pulling on the builder's engine before that
+   * races with the removal (the pulled image is the very image the attempt built).
+   */
+  const attemptCleanedUp = (buildId: string) => logLineAppears(buildId, 'event: end');
 
   it('builds and pushes a good Dockerfile; the image pulls from the registry by its digest and runs', async () => {
     const buildId = await submit({ source: { git: { url: good, ref: 'main' } }, tag: 'v1' });
@@ -94,6 +100,7 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
     const types = (await store.readStream(`build-${buildId}`)).map((e) => e.type);
     expect(types).toEqual(['BuildQueued', 'BuildStarted', 'BuildImageBuilt', 'BuildPushStarted', 'BuildPushed']);
 
+    await attemptCleanedUp(buildId);
     const output = await pullAndRun(`${registry.addr}/acme/hello@${end.data.digest}`, 'acme/hello');
     expect(output).toContain('hello from the build');
   });
@@ -104,6 +111,7 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
     const ids = await Promise.all([first, second].map((url) => submit({ repo: 'shared', tag: 'same', source: { git: { url, ref: 'main' } } })));
     const ends = await Promise.all(ids.map(finish));
     expect(ends.map((end) => end.type)).toEqual(['BuildPushed', 'BuildPushed']);
+    await Promise.all(ids.map(attemptCleanedUp));
     const outputs = await Promise.all(ends.map((end) => pullAndRun(`${registry.addr}/acme/shared@${end.data.digest}`, 'acme/shared')));
     expect(outputs.map((output) => output.trim())).toEqual(['first build', 'second build']);
   });
