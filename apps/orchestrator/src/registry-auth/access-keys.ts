@@ -18,8 +18,8 @@ export class AccessKeys {
 
   constructor(path: string) {
     this.db = new BetterSqlite3(path);
+    this.db.pragma('busy_timeout = 10000'); // before WAL: another process may be switching the file too
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 10000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS registry_access_keys (
       username TEXT PRIMARY KEY, key_hash BLOB NOT NULL, build_id TEXT NOT NULL, account TEXT NOT NULL,
       repository TEXT NOT NULL, issued_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)`);

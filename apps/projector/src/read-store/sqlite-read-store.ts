@@ -66,9 +66,9 @@ export class SqliteReadStore implements ReadStore {
 
   private open(): Database {
     const db = new BetterSqlite3(this.path);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`); // before WAL: another process may be switching the file too
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${this.synchronous}`);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // After a catch-up the WAL may have grown to 256 MiB; once checkpointed it shrinks back to this.
     db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     db.exec(generationsDdl('sqlite', quoted));

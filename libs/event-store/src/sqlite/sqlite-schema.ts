@@ -23,8 +23,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);
 `;
 
 export const openEventsDatabase = (db: Database, synchronous: SqliteSynchronous): void => {
+  // The busy timeout first: two processes opening a new file at once both switch it to WAL, and the
+  // second must wait for the first rather than fail with SQLITE_BUSY.
+  db.pragma('busy_timeout = 10000');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
-  db.pragma('busy_timeout = 10000');
   db.exec(EVENTS_SCHEMA);
 };
