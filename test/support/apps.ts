@@ -54,10 +54,16 @@ export class AppsUnderTest {
   projector!: RunningApp;
 
   async start(env: Record<string, string> = {}): Promise<this> {
-    [this.orchestrator, this.projector] = await Promise.all([
+    const [orchestrator, projector] = await Promise.allSettled([
       startApp('orchestrator', { DATA_DIR: this.dataDir, ...env }),
       startApp('projector', { DATA_DIR: this.dataDir, ...env }),
     ]);
+    if (orchestrator.status === 'rejected' || projector.status === 'rejected') {
+      // One failed to start: stop the other, or its open pipes would keep the test run alive.
+      await Promise.all([orchestrator, projector].map((result) => (result.status === 'fulfilled' ? stopApp(result.value) : undefined)));
+      throw orchestrator.status === 'rejected' ? orchestrator.reason : (projector as PromiseRejectedResult).reason;
+    }
+    [this.orchestrator, this.projector] = [orchestrator.value, projector.value];
     return this;
   }
 
