@@ -7,8 +7,8 @@ import { ProjectionRunner } from '../apps/projector/src/runner/projection-runner
 import { BuildEventFactory, fmt, now, printTable, Rate, scaled, secondsSince, verdict, withTempDir } from './support';
 
 const TARGET_EVENTS_PER_SECOND = 50_000;
-const EVENTS_PER_BUILD = 5;
-const WAVE = 100; // builds whose events interleave in the log
+export const EVENTS_PER_BUILD = 5;
+export const WAVE = 100; // builds whose events interleave in the log
 const WAVES_PER_TICK = 10; // appends issued in one tick become one group-commit transaction
 const PAGE = 1000;
 const CATCH_UP_TIMEOUT_MS = 60 * 60_000;
@@ -21,7 +21,7 @@ const rate = (ops: number, seconds: number): Rate => ({ ops, seconds, perSecond:
  * holds the 100 BuildQueued, then the 100 BuildStarted, ..., then the 100 BuildPushed events, each
  * appended with its exact expected revision; ten waves go out per tick (one group commit).
  */
-const generate = async (path: string, builds: number): Promise<Rate> => {
+export const generate = async (path: string, builds: number): Promise<Rate> => {
   const store = new SqliteEventStore({ path, synchronous: 'NORMAL' });
   const factory = new BuildEventFactory();
   const start = now();
@@ -47,7 +47,7 @@ const generate = async (path: string, builds: number): Promise<Rate> => {
 };
 
 /** Baseline: the whole log read in pages of 1000 straight from SQLite, data and metadata JSON.parse'd. */
-const readRaw = (path: string): Rate => {
+export const readRaw = (path: string): Rate => {
   const db = new BetterSqlite3(path, { readonly: true });
   try {
     const page = db.prepare(

@@ -1,4 +1,3 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@lib/event-store';
@@ -8,7 +7,8 @@ import { PROJECTIONS } from '../apps/projector/src/projector.providers';
 import { PostgresReadStore } from '../apps/projector/src/read-store/postgres-read-store';
 import { openReadStore } from '../apps/projector/src/read-store/read-store.factory';
 import { rebuild } from '../apps/projector/src/runner/rebuild';
-import { BuildEventFactory, fmt, now, printTable, Rate, scaled, secondsSince, verdict, withTempDir } from './support';
+import { EVENTS_PER_BUILD, generate, readRaw, WAVE } from './projector.bench';
+import { fmt, now, printTable, Rate, scaled, secondsSince, verdict, withTempDir } from './support';
 
 /**
  * `npm run projector -- rebuild` over a realistic log of 1,000,000 events (BENCH_SCALE scales it) into
@@ -19,63 +19,10 @@ import { BuildEventFactory, fmt, now, printTable, Rate, scaled, secondsSince, ve
  */
 
 const TARGET_EVENTS_PER_SECOND = 50_000;
-const EVENTS_PER_BUILD = 5;
-const WAVE = 100; // builds whose events interleave in the log, as in bench/projector.bench.ts
-const WAVES_PER_TICK = 10; // appends issued in one tick become one group-commit transaction
-const PAGE = 1000;
 const BATCH_SIZE = Number(process.env.BENCH_REBUILD_BATCH_SIZE ?? 1000);
 const READ_STORE_URL = process.env.BENCH_READ_STORE_URL || 'postgres://build_orchestrator:build_orchestrator@127.0.0.1:5433/build_orchestrator';
 
 const rate = (ops: number, seconds: number): Rate => ({ ops, seconds, perSecond: ops / seconds });
-
-/** The log of bench/projector.bench.ts: waves of 100 builds, each step of a wave appended with its exact expected revision. */
-const generate = async (path: string, builds: number): Promise<Rate> => {
-  const store = new SqliteEventStore({ path, synchronous: 'NORMAL' });
-  const factory = new BuildEventFactory();
-  const start = now();
-  try {
-    for (let done = 0; done < builds; ) {
-      const appends: Promise<unknown>[] = [];
-      for (let w = 0; w < WAVES_PER_TICK && done < builds; w++) {
-        const wave = Array.from({ length: Math.min(WAVE, builds - done) }, () => {
-          const buildId = factory.buildId();
-          return { stream: `build-${buildId}`, events: factory.lifecycle(buildId) };
-        });
-        done += wave.length;
-        for (let step = 0; step < EVENTS_PER_BUILD; step++) {
-          for (const build of wave) appends.push(store.append(build.stream, [build.events[step]], step === 0 ? 'no-stream' : step - 1));
-        }
-      }
-      await Promise.all(appends);
-    }
-    return rate(builds * EVENTS_PER_BUILD, secondsSince(start));
-  } finally {
-    await store.close();
-  }
-};
-
-/** Baseline: the whole log read in pages of 1000 straight from SQLite, data and metadata JSON.parse'd. */
-const scanRaw = (path: string): Rate => {
-  const db = new BetterSqlite3(path, { readonly: true });
-  try {
-    const page = db.prepare('SELECT position, stream_name, stream_revision, event_id, type, data, metadata, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?');
-    const start = now();
-    let count = 0;
-    for (let position = 0; ; ) {
-      const rows = page.all(position, PAGE) as { position: number; data: string; metadata: string }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        row.data = JSON.parse(row.data);
-        row.metadata = JSON.parse(row.metadata);
-      }
-      count += rows.length;
-      position = rows[rows.length - 1].position;
-    }
-    return rate(count, secondsSince(start));
-  } finally {
-    db.close();
-  }
-};
 
 type RebuildRun = Rate & { documents: Record<string, number> };
 
@@ -120,7 +67,7 @@ export const runRebuildBench = async () =>
     // Warm-up over a small log (JIT, statement caches, the PostgreSQL connection) on both stores.
     const warmPath = join(dir, 'warm-events.sqlite');
     await generate(warmPath, Math.min(2_000, builds));
-    scanRaw(warmPath);
+    readRaw(warmPath);
     await rebuildInto(warmPath, join(dir, 'warm-read.sqlite'));
     const warmPostgres = postgresLocation();
     await rebuildInto(warmPath, warmPostgres).finally(() => PostgresReadStore.dropSchema(warmPostgres));
@@ -128,7 +75,7 @@ export const runRebuildBench = async () =>
     console.log(`\n[rebuild] writing ${fmt(total)} events (${fmt(builds)} builds × ${EVENTS_PER_BUILD}) ...`);
     const eventsPath = join(dir, 'events.sqlite');
     const generation = await generate(eventsPath, builds);
-    const rawScan = scanRaw(eventsPath);
+    const rawScan = readRaw(eventsPath);
     console.log(`[rebuild] raw scan ${fmt(rawScan.perSecond)}/s; rebuilding ${PROJECTIONS.map((p) => p.name).join(', ')} into SQLite ...`);
     const sqlite = await rebuildInto(eventsPath, join(dir, 'read-models.sqlite'));
     console.log(`[rebuild] SQLite ${fmt(sqlite.perSecond)} events/s; into PostgreSQL ...`);
@@ -137,7 +84,7 @@ export const runRebuildBench = async () =>
     // For comparison with bench/projector.bench.ts (the catch-up of that one view): the build status view alone.
     const buildStatus = PROJECTIONS.filter((projection) => projection.name === 'build-status');
     const sqliteBuildStatus = buildStatus.length > 0 ? await rebuildInto(eventsPath, join(dir, 'build-status.sqlite'), buildStatus) : null;
-    const rawScanAfter = scanRaw(eventsPath);
+    const rawScanAfter = readRaw(eventsPath);
     for (const run of [sqlite, postgres]) {
       if (run.documents['build-status'] !== undefined && run.documents['build-status'] !== builds) {
         throw new Error(`build-status holds ${run.documents['build-status']} documents, expected ${builds}`);

@@ -45,10 +45,7 @@ export const foldBuildStatus = (buildId: string, events: readonly RecordedEvent[
 
 // ---------------------------------------------------------------- the audit history
 
-/** The event of this build that caused an event, when its causationId names one. */
-export type Cause = { eventId: string; type: string; globalPosition: number };
-
-export type AuditHistoryEntry = {
+export type BuildHistoryEntry = {
   globalPosition: number;
   streamRevision: number;
   eventId: string;
@@ -58,10 +55,31 @@ export type AuditHistoryEntry = {
   actor: string;
   correlationId: string;
   causationId: string;
-  /** Null when the cause is not an event of this build (a request, an executor, a circuit decision). */
-  causedBy: Cause | null;
   schemaVersion: number;
   data: Record<string, unknown>;
+};
+
+/** One event as the history endpoints show it: where it sits, who caused it, when, and its data. */
+export const historyEntryOf = ({ globalPosition, streamRevision, type, recordedAt, metadata, data }: RecordedEvent): BuildHistoryEntry => ({
+  globalPosition,
+  streamRevision,
+  eventId: metadata.eventId,
+  type,
+  occurredAt: metadata.occurredAt,
+  recordedAt,
+  actor: metadata.actor,
+  correlationId: metadata.correlationId,
+  causationId: metadata.causationId,
+  schemaVersion: metadata.schemaVersion,
+  data: { ...data },
+});
+
+/** The event of this build that caused an event, when its causationId names one. */
+export type Cause = { eventId: string; type: string; globalPosition: number };
+
+export type AuditHistoryEntry = BuildHistoryEntry & {
+  /** Null when the cause is not an event of this build (a request, an executor, a circuit decision). */
+  causedBy: Cause | null;
 };
 
 export type BuildAuditHistory = {
@@ -82,19 +100,6 @@ export const toAuditHistory = (buildId: string, asOf: string | null, events: rea
     buildId,
     streamName: buildStream(buildId),
     asOf,
-    events: events.map(({ globalPosition, streamRevision, type, recordedAt, metadata, data }) => ({
-      globalPosition,
-      streamRevision,
-      eventId: metadata.eventId,
-      type,
-      occurredAt: metadata.occurredAt,
-      recordedAt,
-      actor: metadata.actor,
-      correlationId: metadata.correlationId,
-      causationId: metadata.causationId,
-      causedBy: causeOf(metadata.causationId),
-      schemaVersion: metadata.schemaVersion,
-      data: { ...data },
-    })),
+    events: events.map((event) => ({ ...historyEntryOf(event), causedBy: causeOf(event.metadata.causationId) })),
   };
 };

@@ -3,6 +3,7 @@ import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { BuildNotFoundError, buildStream } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { invalidField } from '@lib/shared';
+import { BuildHistoryEntry, historyEntryOf } from '../audit/build-history';
 import { buildStatusProjection, BuildStatusView, queueKeyOf } from '../projections/build-status.projection';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
 import { decodeCursor, encodeCursor, ListBuildsQueryDto } from './list-builds.dto';
@@ -14,21 +15,10 @@ const toIso = (value: string, field: string): string => {
   return new Date(time).toISOString();
 };
 
+export type { BuildHistoryEntry };
+
 export type BuildPage = { items: BuildStatusView[]; nextCursor: string | null };
 
-export type BuildHistoryEntry = {
-  globalPosition: number;
-  streamRevision: number;
-  eventId: string;
-  type: string;
-  occurredAt: string;
-  recordedAt: string;
-  actor: string;
-  correlationId: string;
-  causationId: string;
-  schemaVersion: number;
-  data: Record<string, unknown>;
-};
 
 export class GetBuildQuery extends Query<BuildStatusView> {
   constructor(readonly buildId: string) {
@@ -88,18 +78,6 @@ export class GetBuildHistoryHandler implements IQueryHandler<GetBuildHistoryQuer
   async execute({ buildId }: GetBuildHistoryQuery): Promise<BuildHistoryEntry[]> {
     const events = await this.store.readStream(buildStream(buildId));
     if (events.length === 0) throw new BuildNotFoundError(buildId);
-    return events.map((event) => ({
-      globalPosition: event.globalPosition,
-      streamRevision: event.streamRevision,
-      eventId: event.metadata.eventId,
-      type: event.type,
-      occurredAt: event.metadata.occurredAt,
-      recordedAt: event.recordedAt,
-      actor: event.metadata.actor,
-      correlationId: event.metadata.correlationId,
-      causationId: event.metadata.causationId,
-      schemaVersion: event.metadata.schemaVersion,
-      data: { ...event.data },
-    }));
+    return events.map(historyEntryOf);
   }
 }

@@ -27,8 +27,8 @@ export type BuildStats = {
   queueWait: Histogram;
 };
 
-const SIZE_MS: Record<BucketSize, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-export const bucketStart = (size: BucketSize, at: string): string => new Date(Math.floor(Date.parse(at) / SIZE_MS[size]) * SIZE_MS[size]).toISOString();
+export const BUCKET_MS: Record<BucketSize, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+export const bucketStart = (size: BucketSize, at: string): string => new Date(Math.floor(Date.parse(at) / BUCKET_MS[size]) * BUCKET_MS[size]).toISOString();
 
 const ID_SEPARATOR = '|';
 export const statsId = (size: BucketSize, dimension: StatsDimension, key: string, start: string): string => [size, dimension, key, start].join(ID_SEPARATOR);

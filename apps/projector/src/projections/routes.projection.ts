@@ -14,6 +14,7 @@ import {
   BUILD_STREAM_PREFIX,
 } from '@lib/domain';
 import { RecordedEvent } from '@lib/event-store';
+import { bucketStart } from './build-stats.projection';
 import { Projection } from './projection';
 
 export type MinuteCounts = { ok: number; failed: number };
@@ -51,10 +52,8 @@ const outcomesIn = (recorded: RecordedEvent): RouteOutcome[] => {
   return outcomesOf({ buildId: data.buildId, attempt: data.attempt ?? 0, backend: data.backend ?? null, registryEndpoint: data.registryEndpoint ?? null }, event);
 };
 
-const minuteOf = (at: string): string => new Date(Math.floor(Date.parse(at) / 60_000) * 60_000).toISOString();
-
 const recordOutcome = (view: RouteView, outcome: RouteOutcome): RouteView => {
-  const minute = minuteOf(outcome.at);
+  const minute = bucketStart('minute', outcome.at);
   const counts = view.minutes[minute] ?? { ok: 0, failed: 0 };
   const bumped = outcome.ok ? { ...counts, ok: counts.ok + 1 } : { ...counts, failed: counts.failed + 1 };
   const minutes = Object.fromEntries(

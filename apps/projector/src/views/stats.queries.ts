@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { FailureClass } from '@lib/domain';
 import { Clock, invalidField } from '@lib/shared';
-import { BucketSize, bucketStart, BuildStats, buildStatsProjection, StatsDimension } from '../projections/build-stats.projection';
+import { BUCKET_MS, BucketSize, bucketStart, BuildStats, buildStatsProjection, StatsDimension } from '../projections/build-stats.projection';
 import { merge, Percentiles, percentiles } from '../projections/histogram';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
 
@@ -30,7 +30,6 @@ export type StatsReport = {
 
 export type StatsRequest = Readonly<{ bucket: BucketSize; from?: string; to?: string; dimension: StatsDimension; key: string }>;
 
-const SIZE_MS: Record<BucketSize, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const DEFAULT_BUCKETS = 24;
 export const MAX_BUCKETS = 1500;
 
@@ -68,9 +67,9 @@ export class GetStatsHandler implements IQueryHandler<GetStatsQuery> {
   async execute({ request }: GetStatsQuery): Promise<StatsReport> {
     const { bucket, dimension, key } = request;
     const to = bucketStart(bucket, request.to ?? this.clock.now().toISOString());
-    const from = bucketStart(bucket, request.from ?? new Date(Date.parse(to) - (DEFAULT_BUCKETS - 1) * SIZE_MS[bucket]).toISOString());
+    const from = bucketStart(bucket, request.from ?? new Date(Date.parse(to) - (DEFAULT_BUCKETS - 1) * BUCKET_MS[bucket]).toISOString());
     if (from > to) throw invalidField('from', 'must not be after to');
-    if ((Date.parse(to) - Date.parse(from)) / SIZE_MS[bucket] + 1 > MAX_BUCKETS) {
+    if ((Date.parse(to) - Date.parse(from)) / BUCKET_MS[bucket] + 1 > MAX_BUCKETS) {
       throw invalidField('from', `the range holds more than ${MAX_BUCKETS} ${bucket} buckets; use a larger bucket or a shorter range`);
     }
     const rows = (await this.readStore.list(buildStatsProjection, {

@@ -222,7 +222,7 @@ export const describeEventStoreConformance = (adapterName: string, setup: Confor
     });
 
     describe('importing a recorded history', () => {
-      const NEEDS_EMPTY = 'needs an empty store: skipped because this setup does not create one';
+      const NEEDS_EMPTY = 'skipped: needs a new, empty store for each test, and this setup shares one store whose log is never empty (the SQLite setup runs it; see README, Event store)';
       const itOnEmptyStore = (name: string, test: () => Promise<void>) =>
         setup.emptyOnCreate ? it(name, test) : it.skip(`${name} (${NEEDS_EMPTY})`, test);
       const imported = (streamName: string, streamRevision: number, event: NewEvent = anEvent()): ImportedEvent => ({ ...event, streamName, streamRevision });
