@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { CURRENT_SCHEMA_VERSION } from '@lib/domain';
 import { NewEvent, openEventsDatabase, SqliteSynchronous } from '@lib/event-store';
 import { CryptoIdGenerator } from '@lib/shared/ports/ids';
 
@@ -63,11 +64,14 @@ export const printTable = (title: string, headers: string[], rows: (string | num
 
 const ORGS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'tyrell'];
 const REPOS = ['hello-world', 'api', 'web', 'billing', 'search', 'worker', 'gateway', 'auth', 'docs', 'mobile-backend'];
+const BACKENDS = ['docker-primary', 'docker-secondary'];
+const ENDPOINTS = ['registry-v2.example.com', 'registry-v2-fallback.example.com'];
 const BASE_TIME = Date.parse('2026-11-16T09:00:00.000Z');
 const sha256 = (): string => `sha256:${randomBytes(32).toString('hex')}`;
 
 /**
- * The five events of a build that is queued, built and pushed, shaped like libs/domain's fixtures.
+ * The five events of a build that is queued, built and pushed, in the current schema (what the
+ * orchestrator writes today, so reading them upcasts nothing), shaped like libs/domain's fixtures.
  * Build ids are time-ordered UUIDv7 as the orchestrator makes them (IdGenerator.timeOrdered); event,
  * correlation and causation ids are random UUIDs as in production.
  */
@@ -89,9 +93,13 @@ export class BuildEventFactory {
     const correlationId = randomUUID();
     const t0 = BASE_TIME + n * 1000;
     let causationId = randomUUID();
+    const at = (minutes: number): string => new Date(t0 + minutes * 60_000).toISOString();
+    const backend = BACKENDS[n % BACKENDS.length];
+    const registryEndpoint = ENDPOINTS[(n >> 1) % ENDPOINTS.length];
+    const node = `node-${n % 8}`;
     const event = (type: string, minutes: number, data: Record<string, unknown>, actor = 'system:worker'): NewEvent => {
       const eventId = randomUUID();
-      const metadata = { eventId, occurredAt: new Date(t0 + minutes * 60_000).toISOString(), actor, correlationId, causationId, schemaVersion: 1 };
+      const metadata = { eventId, occurredAt: at(minutes), actor, correlationId, causationId, schemaVersion: CURRENT_SCHEMA_VERSION };
       causationId = eventId;
       return { type, data: { ...ref, ...data }, metadata };
     };
@@ -100,10 +108,13 @@ export class BuildEventFactory {
         source: { git: { url: `https://git.example.com/${org}/${repo}.git`, ref: 'main' } },
         dockerfile: 'Dockerfile', tag: 'latest', priority: 5, idempotencyKey: null,
       }, 'user:alice'),
-      event('BuildStarted', 1, { attempt: 1, backend: 'docker-primary', node: `node-${n % 8}` }),
-      event('BuildImageBuilt', 3, { imageId: sha256(), durationMs: 60_000 + (n % 120_000) }),
-      event('BuildPushStarted', 4, { registryEndpoint: 'registry-v2.example.com' }),
-      event('BuildPushed', 5, { registry: 'registry.example.com', repository: `${org}/${repo}`, tag: 'latest', digest: sha256() }),
+      event('BuildStarted', 1, { attempt: 1, backend, node, executor: node, readySince: at(0) }),
+      event('BuildImageBuilt', 3, { imageId: sha256(), durationMs: 60_000 + (n % 120_000), backend }),
+      event('BuildPushStarted', 4, { registryEndpoint }),
+      event('BuildPushed', 5, {
+        attempt: 1, backend, registryEndpoint, startedAt: at(1),
+        registry: 'registry.example.com', repository: `${org}/${repo}`, tag: 'latest', digest: sha256(),
+      }),
     ];
   }
 }

@@ -63,13 +63,18 @@ export type BuildStatusView = {
 
 type Stamp = keyof BuildStatusView['timestamps'];
 
-const touch = (view: BuildStatusView, event: RecordedEvent, changes: Partial<BuildStatusView>, stamp?: Stamp): BuildStatusView => ({
-  ...view,
-  ...changes,
-  timestamps: { ...view.timestamps, ...(stamp ? { [stamp]: event.metadata.occurredAt } : {}), updatedAt: event.metadata.occurredAt },
-  lastPosition: event.globalPosition,
-  eventCount: view.eventCount + 1,
-});
+/** Applies an event's changes to a view the caller owns (a copy made for this fold). */
+const touch = (view: BuildStatusView, event: RecordedEvent, changes: Partial<BuildStatusView>, stamp?: Stamp): BuildStatusView => {
+  Object.assign(view, changes);
+  if (stamp) view.timestamps[stamp] = event.metadata.occurredAt;
+  view.timestamps.updatedAt = event.metadata.occurredAt;
+  view.lastPosition = event.globalPosition;
+  view.eventCount += 1;
+  return view;
+};
+
+/** A copy of a view that a fold may change: every nested part it changes is copied too. */
+const ownCopy = (view: BuildStatusView): BuildStatusView => ({ ...view, timestamps: { ...view.timestamps }, fallbacks: [...view.fallbacks] });
 
 const queued = (event: RecordedEvent & BuildEvent & { type: 'BuildQueued' }): BuildStatusView => {
   const { buildId, org, repo, accountType, source, dockerfile, tag, repository, priority, timeoutSeconds } = event.data;
@@ -88,8 +93,8 @@ const queued = (event: RecordedEvent & BuildEvent & { type: 'BuildQueued' }): Bu
   };
 };
 
-/** Folds one build event into the status view. Pure. */
-export const evolveBuildStatus = (view: BuildStatusView | null, recorded: RecordedEvent): BuildStatusView | null => {
+/** Applies one build event to a view the caller owns; a BuildQueued of a new build makes the view. */
+const apply = (view: BuildStatusView | null, recorded: RecordedEvent): BuildStatusView | null => {
   const event = recorded as RecordedEvent & BuildEvent;
   if (event.type === 'BuildQueued') return view ?? queued(event as RecordedEvent & BuildEvent & { type: 'BuildQueued' });
   if (view === null) return null; // an orphan event (its BuildQueued is missing) has nothing to update
@@ -110,8 +115,8 @@ export const evolveBuildStatus = (view: BuildStatusView | null, recorded: Record
     }
     case 'BuildFellBack': {
       const { scope, from, to, reason } = event.data;
-      const fallback = { scope, from, to, reason, at: event.metadata.occurredAt };
-      return touch(view, recorded, { fallbacks: [...view.fallbacks, fallback], ...(scope === 'backend' ? { backend: to } : { registryEndpoint: to }) });
+      view.fallbacks.push({ scope, from, to, reason, at: event.metadata.occurredAt });
+      return touch(view, recorded, scope === 'backend' ? { backend: to } : { registryEndpoint: to });
     }
     case 'BuildRetryScheduled':
       return touch(view, recorded, { status: 'queued', attempt: event.data.attempt, retries: view.retries + 1, notBefore: event.data.notBefore }, 'retryScheduledAt');
@@ -129,6 +134,19 @@ export const evolveBuildStatus = (view: BuildStatusView | null, recorded: Record
     }
   }
 };
+
+/**
+ * Folds a build's events, in log order, into its status view. Pure: the view is copied once and the
+ * copy is what changes (a batch holds several events of a build; one copy each would cost more).
+ */
+export const evolveBuildStatusMany = (view: BuildStatusView | null, events: readonly RecordedEvent[]): BuildStatusView | null => {
+  // A repeated BuildQueued changes nothing: the very same view comes back.
+  if (view !== null && events.every((event) => event.type === 'BuildQueued')) return view;
+  return events.reduce<BuildStatusView | null>((current, event) => apply(current, event), view && ownCopy(view));
+};
+
+/** Folds one build event into the status view. Pure. */
+export const evolveBuildStatus = (view: BuildStatusView | null, recorded: RecordedEvent): BuildStatusView | null => evolveBuildStatusMany(view, [recorded]);
 
 /**
  * The list's sort key: when the build was queued, then its position in the log (unique, and
@@ -166,4 +184,5 @@ export const buildStatusProjection: Projection<BuildStatusView> = {
   },
   documentIds: (event) => (typeof event.data.buildId === 'string' ? [event.data.buildId] : []),
   evolve: evolveBuildStatus,
+  evolveMany: evolveBuildStatusMany,
 };

@@ -23,6 +23,16 @@ describe('mergeable duration histogram', () => {
     }
   });
 
+  it('reads buckets in ascending order whatever order they were written or parsed in', () => {
+    const ascending = histogramOf([3, 40, 500, 6000, 70_000]);
+    const descending = Object.fromEntries(Object.entries(ascending).reverse());
+    const parsed = JSON.parse(`{${Object.entries(ascending).reverse().map(([k, v]) => `"${k}":${v}`).join(',')}}`);
+    for (const histogram of [descending, parsed]) {
+      expect(percentiles(histogram)).toEqual(percentiles(ascending));
+      expect(quantile(histogram, 0.2)).toBe(upperBoundOf(bucketOf(3)));
+    }
+  });
+
   it('merges by adding counts: merged percentiles equal those of all observations together', () => {
     const a = Array.from({ length: 300 }, (_, i) => 50 + i);
     const b = Array.from({ length: 700 }, (_, i) => 2000 + 7 * i);

@@ -13,22 +13,37 @@ export const bucketOf = (ms: number): number => (ms <= 0 ? 0 : Math.floor(PER_DO
 /** The largest duration that falls in a bucket. */
 export const upperBoundOf = (bucket: number): number => (bucket <= 0 ? 0 : Math.round(2 ** (bucket / PER_DOUBLING) - 1));
 
+/** Adds one observation to a histogram the caller owns (a fresh copy, in a fold that copies once). */
+export const record = (histogram: Record<string, number>, ms: number): void => {
+  const key = bucketOf(Math.max(0, ms));
+  histogram[key] = (histogram[key] ?? 0) + 1;
+};
+
 /** A new histogram with one more observation. */
 export const observe = (histogram: Histogram, ms: number): Histogram => {
-  const key = String(bucketOf(Math.max(0, ms)));
-  return { ...histogram, [key]: (histogram[key] ?? 0) + 1 };
+  const copy = { ...histogram };
+  record(copy, ms);
+  return copy;
 };
 
 export const merge = (histograms: readonly Histogram[]): Histogram => {
   if (histograms.length === 1) return histograms[0];
   const merged: Record<string, number> = {};
-  for (const histogram of histograms) for (const [key, count] of Object.entries(histogram)) merged[key] = (merged[key] ?? 0) + count;
+  for (const histogram of histograms) for (const key in histogram) merged[key] = (merged[key] ?? 0) + histogram[key];
   return merged;
 };
 
-export const countOf = (histogram: Histogram): number => Object.values(histogram).reduce((sum, count) => sum + count, 0);
+export const countOf = (histogram: Histogram): number => {
+  let total = 0;
+  for (const key in histogram) total += histogram[key];
+  return total;
+};
 
-/** Quantiles (each 0 < q ≤ 1, ascending) in one pass over the sorted buckets, as upper bounds; null when empty. */
+/**
+ * Quantiles (each 0 < q ≤ 1, ascending) in one pass over the buckets, as upper bounds; null when
+ * empty. Bucket keys are array indices, which JavaScript enumerates in ascending numeric order
+ * (OrdinaryOwnPropertyKeys), so the buckets need no sort.
+ */
 const quantiles = (histogram: Histogram, qs: readonly number[]): (number | null)[] => {
   const total = countOf(histogram);
   if (total === 0) return qs.map(() => null);
@@ -36,9 +51,9 @@ const quantiles = (histogram: Histogram, qs: readonly number[]): (number | null)
   const results: (number | null)[] = qs.map(() => null);
   let seen = 0;
   let next = 0;
-  for (const bucket of Object.keys(histogram).map(Number).sort((a, b) => a - b)) {
-    seen += histogram[String(bucket)];
-    while (next < ranks.length && seen >= ranks[next]) results[next++] = upperBoundOf(bucket);
+  for (const key in histogram) {
+    seen += histogram[key];
+    while (next < ranks.length && seen >= ranks[next]) results[next++] = upperBoundOf(Number(key));
     if (next === ranks.length) break;
   }
   return results;

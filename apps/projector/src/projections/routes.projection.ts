@@ -52,32 +52,48 @@ const outcomesIn = (recorded: RecordedEvent): RouteOutcome[] => {
   return outcomesOf({ buildId: data.buildId, attempt: data.attempt ?? 0, backend: data.backend ?? null, registryEndpoint: data.registryEndpoint ?? null }, event);
 };
 
-const recordOutcome = (view: RouteView, outcome: RouteOutcome): RouteView => {
-  const minute = bucketStart('minute', outcome.at);
-  const counts = view.minutes[minute] ?? { ok: 0, failed: 0 };
-  const bumped = outcome.ok ? { ...counts, ok: counts.ok + 1 } : { ...counts, failed: counts.failed + 1 };
-  const minutes = Object.fromEntries(
-    Object.entries({ ...view.minutes, [minute]: bumped }).sort(([a], [b]) => a.localeCompare(b)).slice(-RECENT_MINUTES),
-  );
-  return {
-    ...view,
-    minutes,
-    totals: outcome.ok ? { ...view.totals, ok: view.totals.ok + 1 } : { ...view.totals, failed: view.totals.failed + 1 },
-    lastSuccessAt: outcome.ok ? outcome.at : view.lastSuccessAt,
-    lastFailure: outcome.ok
-      ? view.lastFailure
-      : { buildId: outcome.buildId, attempt: outcome.attempt, failureClass: outcome.failureClass ?? 'infrastructure', message: outcome.message ?? '', at: outcome.at },
-  };
+const emptyView = (id: string): RouteView =>
+  ({ ...parseId(id), state: initialRoute(), totals: { ok: 0, failed: 0 }, minutes: {}, lastFailure: null, lastSuccessAt: null, lastPosition: 0 });
+
+/** The last RECENT_MINUTES minutes, in time order. */
+const recentMinutes = (minutes: Record<string, MinuteCounts>): Record<string, MinuteCounts> =>
+  Object.fromEntries(Object.entries(minutes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(-RECENT_MINUTES));
+
+/**
+ * Folds route events and build outcomes, in log order, into a route's view. Pure: the view is
+ * copied once, the copy is what changes. Keeping the latest minutes once at the end keeps the same
+ * minutes as keeping them after each outcome would (a minute dropped once is older than every kept one).
+ */
+export const evolveRouteViewMany = (doc: RouteView | null, events: readonly RecordedEvent[], id: string): RouteView => {
+  const base = doc ?? emptyView(id);
+  const view: RouteView = { ...base, totals: { ...base.totals }, minutes: { ...base.minutes } };
+  let outcomes = 0;
+  for (const event of events) {
+    view.lastPosition = event.globalPosition;
+    if (isRouteEvent(event)) {
+      view.state = evolveRoute(view.state, event as unknown as RouteEvent);
+      continue;
+    }
+    const outcome = outcomesIn(event).find((candidate) => idOf(candidate.route.kind, candidate.route.name) === id);
+    if (!outcome) continue;
+    outcomes += 1;
+    const minute = bucketStart('minute', outcome.at);
+    const counts = view.minutes[minute] ?? { ok: 0, failed: 0 };
+    view.minutes[minute] = outcome.ok ? { ...counts, ok: counts.ok + 1 } : { ...counts, failed: counts.failed + 1 };
+    if (outcome.ok) {
+      view.totals.ok += 1;
+      view.lastSuccessAt = outcome.at;
+    } else {
+      view.totals.failed += 1;
+      view.lastFailure = { buildId: outcome.buildId, attempt: outcome.attempt, failureClass: outcome.failureClass ?? 'infrastructure', message: outcome.message ?? '', at: outcome.at };
+    }
+  }
+  if (outcomes > 0) view.minutes = recentMinutes(view.minutes);
+  return view;
 };
 
-/** Folds a route event or a build outcome into the route's view. Pure. */
-export const evolveRouteView = (doc: RouteView | null, event: RecordedEvent, id: string): RouteView => {
-  const view: RouteView = doc ?? { ...parseId(id), state: initialRoute(), totals: { ok: 0, failed: 0 }, minutes: {}, lastFailure: null, lastSuccessAt: null, lastPosition: 0 };
-  const positioned = { ...view, lastPosition: event.globalPosition };
-  if (isRouteEvent(event)) return { ...positioned, state: evolveRoute(view.state, event as unknown as RouteEvent) };
-  const outcome = outcomesIn(event).find((candidate) => idOf(candidate.route.kind, candidate.route.name) === id);
-  return outcome ? recordOutcome(positioned, outcome) : positioned;
-};
+/** Folds a route event or a build outcome into the route's view. */
+export const evolveRouteView = (doc: RouteView | null, event: RecordedEvent, id: string): RouteView => evolveRouteViewMany(doc, [event], id);
 
 /**
  * The backend and registry endpoint view: each route's circuit (closed, open, half-open, since when),
@@ -102,4 +118,5 @@ export const routesProjection: Projection<RouteView> = {
     return [...new Set(outcomesIn(event).map((outcome) => idOf(outcome.route.kind, outcome.route.name)))];
   },
   evolve: evolveRouteView,
+  evolveMany: evolveRouteViewMany,
 };

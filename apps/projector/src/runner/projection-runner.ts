@@ -1,5 +1,5 @@
 import { EventFilter, EventStore, RecordedEvent, SubscriptionBatch } from '@lib/event-store';
-import { AnyProjection, handles } from '../projections/projection';
+import { AnyProjection, evolveAll, handles } from '../projections/projection';
 import { GenerationMovedError, GenerationRecord, ProjectionChanges, ReadStore } from '../read-store/read-store.port';
 
 export type RunnerOptions = Readonly<{
@@ -227,16 +227,24 @@ export class ProjectionRunner {
     events: readonly RecordedEvent[],
   ): Promise<Map<string, { doc: unknown; lastPosition: number }>> {
     const { projection } = target;
-    const idsOf = events.map((event) => projection.documentIds(event));
-    const documents = await this.readStore.loadMany(target, [...new Set(idsOf.flat())]);
-    const changed = new Map<string, { doc: unknown; lastPosition: number }>();
-    events.forEach((event, index) => {
-      for (const id of idsOf[index]) {
-        const current = changed.get(id) ?? documents.get(id);
-        if (current && current.lastPosition >= event.globalPosition) continue;
-        changed.set(id, { doc: projection.evolve(current?.doc ?? null, event, id), lastPosition: event.globalPosition });
+    // Each document's events, in log order.
+    const pending = new Map<string, RecordedEvent[]>();
+    for (const event of events) {
+      for (const id of projection.documentIds(event)) {
+        const list = pending.get(id);
+        if (list) list.push(event);
+        else pending.set(id, [event]);
       }
-    });
+    }
+    const documents = await this.readStore.loadMany(target, [...pending.keys()]);
+    const changed = new Map<string, { doc: unknown; lastPosition: number }>();
+    for (const [id, list] of pending) {
+      const stored = documents.get(id);
+      // Past what the document has absorbed already (a batch replayed after a crash).
+      const fresh = stored ? list.filter((event) => event.globalPosition > stored.lastPosition) : list;
+      if (fresh.length === 0) continue;
+      changed.set(id, { doc: evolveAll(projection, stored?.doc ?? null, fresh, id), lastPosition: fresh[fresh.length - 1].globalPosition });
+    }
     return changed;
   }
 }
