@@ -187,7 +187,7 @@ describe('HTTP API through both started apps', () => {
       await view(queued.body.buildId, queued.body.position);
       const projections = await http('GET', `${queries}/projections`);
       expect(projections.body.headPosition).toBeGreaterThanOrEqual(queued.body.position);
-      expect(projections.body.projections.map((projection: { name: string }) => projection.name)).toEqual(['build-status', 'queue', 'routes', 'build-stats']);
+      expect(projections.body.projections.map((projection: { name: string }) => projection.name)).toEqual(['build-status', 'queue', 'routes', 'build-stats', 'incidents', 'failure-breakdown']);
       for (const projection of projections.body.projections) {
         expect(projection).toEqual(expect.objectContaining({ version: expect.any(Number), checkpoint: expect.any(Number), lagEvents: expect.any(Number), state: 'running' }));
         expect(projection.lagEvents).toBe(projections.body.headPosition - projection.checkpoint);

@@ -10,6 +10,10 @@ import { DrainRouteHandler } from './routes/drain-route.handler';
 import { RoutesController } from './routes/routes.controller';
 import { ClusterViewService, TOPOLOGY } from './scheduling/cluster-view.service';
 import { BuildLogsController } from './logs/build-logs.controller';
+import { IncidentOperatorHandler } from './incidents/incident-commands.handler';
+import { INCIDENT_DETECTOR_ENABLED, INCIDENT_RULES, IncidentDetectorService } from './incidents/incident-detector.service';
+import { loadIncidentRules } from './incidents/incident-rules.loader';
+import { IncidentsController } from './incidents/incidents.controller';
 
 /** The command side: accepts build commands and appends their events; with the executor, also runs them. */
 @Module({})
@@ -20,7 +24,7 @@ export class OrchestratorModule {
     return {
       module: OrchestratorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, BuildLogsController, HealthController, RoutesController, ...(executor ? executorControllers : [])],
+      controllers: [BuildsController, BuildLogsController, HealthController, RoutesController, IncidentsController, ...(executor ? executorControllers : [])],
       providers: [
         ...sharedProviders(config),
         { provide: TOPOLOGY, useValue: topology },
@@ -30,6 +34,10 @@ export class OrchestratorModule {
         QueueBuildHandler,
         CancelBuildHandler,
         DrainRouteHandler,
+        { provide: INCIDENT_RULES, useValue: loadIncidentRules(config) },
+        { provide: INCIDENT_DETECTOR_ENABLED, useValue: config.INCIDENT_DETECTOR_ENABLED === 'true' },
+        IncidentDetectorService,
+        IncidentOperatorHandler,
       ],
     };
   }

@@ -6,6 +6,7 @@ import { AuditController } from './audit/audit.controller';
 import { GetBuildHandler, GetBuildHistoryHandler, ListBuildsHandler } from './builds/build-queries';
 import { BuildsController } from './builds/builds.controller';
 import { HealthController } from './health.controller';
+import { incidentControllers, incidentProviders } from './incidents/incidents';
 import { ProjectionsController } from './projections/projections.controller';
 import { projectorProviders } from './projector.providers';
 import { CatchUp } from './runner/catch-up.service';
@@ -18,8 +19,8 @@ export class ProjectorModule {
     return {
       module: ProjectorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, ProjectionsController, HealthController, ...viewControllers, AuditController],
-      providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler, ...viewProviders, ...auditProviders],
+      controllers: [BuildsController, ProjectionsController, HealthController, ...viewControllers, AuditController, ...incidentControllers],
+      providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler, ...viewProviders, ...auditProviders, ...incidentProviders],
     };
   }
 }

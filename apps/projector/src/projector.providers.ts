@@ -1,6 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { AppConfig } from '@lib/shared';
+import { failureBreakdownProjection } from './incidents/failure-breakdown.projection';
+import { incidentsProjection } from './incidents/incidents.projection';
 import { buildStatsProjection } from './projections/build-stats.projection';
 import { buildStatusProjection } from './projections/build-status.projection';
 import { queueProjection } from './projections/queue.projection';
@@ -11,7 +13,9 @@ import { createReadStore } from './read-store/read-store.factory';
 import { ProjectionRunner } from './runner/projection-runner';
 
 /** Every projection the projector maintains. */
-export const PROJECTIONS: readonly AnyProjection[] = [buildStatusProjection, queueProjection, routesProjection, buildStatsProjection];
+export const PROJECTIONS: readonly AnyProjection[] = [
+  buildStatusProjection, queueProjection, routesProjection, buildStatsProjection, incidentsProjection, failureBreakdownProjection,
+];
 
 export { readModelsPath } from './read-store/read-store.factory';
 

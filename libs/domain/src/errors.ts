@@ -43,3 +43,33 @@ export class UnknownCommandError extends DomainError {
     super(`Unknown command: ${JSON.stringify(command)}`);
   }
 }
+
+export class IncidentNotFoundError extends DomainError {
+  readonly code = 'incident-not-found';
+  constructor(readonly incidentId: string) {
+    super(`Incident ${incidentId} does not exist`);
+  }
+}
+
+/** A rules file (or rules handed to the detector) that cannot be used; `field` is the path of the bad value: `rules[2].thresholdRate`. */
+export class InvalidIncidentRulesError extends DomainError {
+  readonly code = 'invalid-incident-rules';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid incident rules: ${field} ${reason}`);
+  }
+}
+
+/** An operator's incident command whose content makes no sense on its own (an empty note, a time that is not ISO-8601). */
+export class InvalidIncidentCommandError extends DomainError {
+  readonly code = 'invalid-incident-command';
+  constructor(
+    readonly command: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${command}: ${field} ${reason}`);
+  }
+}

@@ -13,3 +13,8 @@ export * from './fair-share';
 export * from './executor.events';
 export * from './executor.decider';
 export * from './upcasters';
+export * from './incident.events';
+export * from './incident.ids';
+export * from './incident.rules';
+export * from './incident.detector';
+export * from './incident.decider';

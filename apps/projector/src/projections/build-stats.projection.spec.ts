@@ -6,7 +6,7 @@ import {
 import { v1History } from '@lib/domain/testing/v1-events';
 import { RecordedEvent } from '@lib/event-store';
 import { bucketStart, BuildStats, buildStatsProjection, evolveBuildStats } from './build-stats.projection';
-import { bucketOf } from './histogram';
+import { emptyHistogram, Histogram, histogramOf } from './histogram';
 import { handles } from './projection';
 
 // ---------------------------------------------------------------- Given/When/Then
@@ -60,14 +60,10 @@ const idsOf = (event: BuildEvent): readonly string[] => buildStatsProjection.doc
 
 /** An empty bucket, as a document id names it. */
 const empty = (size: BuildStats['size'], dimension: BuildStats['dimension'], key: string, start: string): BuildStats => ({
-  size, dimension, key, start, started: 0, pushed: 0, failed: {}, canceled: 0, expired: 0, buildDuration: {}, queueWait: {},
+  size, dimension, key, start, started: 0, pushed: 0, failed: {}, canceled: 0, expired: 0, buildDuration: emptyHistogram(), queueWait: emptyHistogram(),
 });
 /** A histogram written out: one observation per duration (ms). */
-const observed = (...durations: number[]): Record<string, number> => {
-  const histogram: Record<string, number> = {};
-  for (const ms of durations) histogram[String(bucketOf(ms))] = (histogram[String(bucketOf(ms))] ?? 0) + 1;
-  return histogram;
-};
+const observed = (...durations: number[]): Histogram => histogramOf(durations);
 
 const HOUR_9 = '2026-11-16T09:00:00.000Z';
 const DAY_16 = '2026-11-16T00:00:00.000Z';
@@ -200,7 +196,7 @@ describe('build-stats projection: evolveBuildStats', () => {
 
     it('given a ready time after the start (clocks apart), observes a wait of 0 rather than a negative one', () => {
       const skewed = buildStarted({ readySince: '2026-11-16T09:01:05.000Z' });
-      given([]).when(skewed).then(`minute|backend|docker-primary|2026-11-16T09:01:00.000Z`, { ...empty('minute', 'backend', 'docker-primary', '2026-11-16T09:01:00.000Z'), started: 1, queueWait: { '0': 1 } });
+      given([]).when(skewed).then(`minute|backend|docker-primary|2026-11-16T09:01:00.000Z`, { ...empty('minute', 'backend', 'docker-primary', '2026-11-16T09:01:00.000Z'), started: 1, queueWait: observed(0) });
     });
 
     it('given an upcast schema-1 start (no ready time), counts it and observes no wait', () => {

@@ -1,6 +1,6 @@
 import { BUILD_STREAM_PREFIX, BuildEvent, FailureClass } from '@lib/domain';
 import { RecordedEvent } from '@lib/event-store';
-import { Histogram, record } from './histogram';
+import { CountingHistogram, emptyHistogram, Histogram, ownHistogram, record } from './histogram';
 import { Projection } from './projection';
 
 export const BUCKET_SIZES = ['minute', 'hour', 'day'] as const;
@@ -75,7 +75,7 @@ export const millisOf = (at: string): number =>
 
 const elapsed = (from: string | null, to: string): number | null => (from === null ? null : Math.max(0, millisOf(to) - millisOf(from)));
 
-type Counting = { -readonly [K in keyof BuildStats]: BuildStats[K] extends Histogram ? Record<string, number> : BuildStats[K] };
+type Counting = { -readonly [K in keyof BuildStats]: BuildStats[K] extends Histogram ? CountingHistogram : BuildStats[K] };
 
 /** What an event adds to every bucket it counts in, worked out once per event (it counts in up to 12). */
 type Contribution =
@@ -143,8 +143,8 @@ const count = (stats: Counting, contribution: Contribution): void => {
  */
 export const evolveBuildStatsMany = (doc: BuildStats | null, events: readonly RecordedEvent[], id: string): BuildStats => {
   const stats: Counting = doc
-    ? { ...doc, failed: { ...doc.failed }, buildDuration: { ...doc.buildDuration }, queueWait: { ...doc.queueWait } }
-    : { ...parseId(id), started: 0, pushed: 0, failed: {}, canceled: 0, expired: 0, buildDuration: {}, queueWait: {} };
+    ? { ...doc, failed: { ...doc.failed }, buildDuration: ownHistogram(doc.buildDuration), queueWait: ownHistogram(doc.queueWait) }
+    : { ...parseId(id), started: 0, pushed: 0, failed: {}, canceled: 0, expired: 0, buildDuration: emptyHistogram(), queueWait: emptyHistogram() };
   for (const event of events) count(stats, contributionOfRecorded(event));
   return stats;
 };
@@ -160,7 +160,8 @@ export const evolveBuildStats = (doc: BuildStats | null, recorded: RecordedEvent
  */
 export const buildStatsProjection: Projection<BuildStats> = {
   name: 'build-stats',
-  version: 1,
+  // 2: histograms stored as dense arrays ({ from, counts }), which queries add up several times faster.
+  version: 2,
   filter: { streamPrefixes: [BUILD_STREAM_PREFIX], eventTypes: COUNTED },
   storage: {
     table: 'build_stats',

@@ -105,7 +105,7 @@ describe.each(readStoreFixtures())('rebuild beside the live projector: $name', (
     const head = await append(env.store, buildEvents(1, 6));
     const live = await env.open();
     expect(await live.waitFor(head, WAIT_MS)).toBe(true);
-    const broken: AnyProjection = { ...buildStatusProjection, evolve: (doc, event, id) => {
+    const broken: AnyProjection = { ...buildStatusProjection, evolveMany: undefined, evolve: (doc, event, id) => {
       if (event.globalPosition === 9) throw new Error('evolve failed at 9');
       return buildStatusProjection.evolve(doc, event, id);
     } };

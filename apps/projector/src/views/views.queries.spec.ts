@@ -10,7 +10,7 @@ import { RecordedEvent } from '@lib/event-store';
 import { Clock } from '@lib/shared';
 import { buildStatsProjection, BuildStats } from '../projections/build-stats.projection';
 import { buildStatusProjection } from '../projections/build-status.projection';
-import { bucketOf, upperBoundOf } from '../projections/histogram';
+import { bucketOf, emptyHistogram, Histogram, histogramOf as histogramFrom, upperBoundOf } from '../projections/histogram';
 import { AnyProjection, handles } from '../projections/projection';
 import { queueProjection } from '../projections/queue.projection';
 import { routesProjection } from '../projections/routes.projection';
@@ -265,13 +265,9 @@ describe('routes query over the SQLite read store', () => {
 // ---------------------------------------------------------------- statistics
 
 const up = (ms: number): number => upperBoundOf(bucketOf(ms));
-const histogramOf = (...durations: number[]): Record<string, number> => {
-  const histogram: Record<string, number> = {};
-  for (const ms of durations) histogram[String(bucketOf(ms))] = (histogram[String(bucketOf(ms))] ?? 0) + 1;
-  return histogram;
-};
+const histogramOf = (...durations: number[]): Histogram => histogramFrom(durations);
 const bucket = (start: string, figures: Partial<BuildStats> = {}): BuildStats => ({
-  size: 'hour', dimension: 'all', key: '*', start, started: 0, pushed: 0, failed: {}, canceled: 0, expired: 0, buildDuration: {}, queueWait: {}, ...figures,
+  size: 'hour', dimension: 'all', key: '*', start, started: 0, pushed: 0, failed: {}, canceled: 0, expired: 0, buildDuration: emptyHistogram(), queueWait: emptyHistogram(), ...figures,
 });
 
 describe('figuresOf: adding up buckets', () => {

@@ -227,6 +227,18 @@ export class AppConfig {
   /** A running build's lease: lost when its executor's heartbeats stop for this long. */
   @Transform(toInt) @IsInt() @Min(2) @Max(3600)
   LEASE_TTL_SECONDS = 30;
+
+  // ------------------------------------------------------------ incidents
+  /**
+   * The incident detector's rules: a JSON file `{ "rules": [...] }` (config/incident-rules.json holds
+   * the defaults). Unset: the built-in defaults, which are what that file says.
+   */
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(4096)
+  INCIDENT_RULES_FILE?: string;
+
+  /** Whether this orchestrator instance runs the incident detector (deterministic: running it on several instances writes each incident event once). */
+  @IsIn(['true', 'false'])
+  INCIDENT_DETECTOR_ENABLED = 'true';
 }
 
 export class ConfigError extends Error {
@@ -238,7 +250,7 @@ export class ConfigError extends Error {
 
 /** Reads the variables AppConfig declares from `env` (empty strings count as unset); throws ConfigError naming each bad one. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): AppConfig => {
-  const declared = Object.keys(new AppConfig()).concat('EVENTSTORE_CONNECTION_STRING', 'READ_STORE_URL', 'BUILD_BACKENDS', 'REGISTRY_ENDPOINTS', 'ORG_LIMITS');
+  const declared = Object.keys(new AppConfig()).concat('EVENTSTORE_CONNECTION_STRING', 'READ_STORE_URL', 'BUILD_BACKENDS', 'REGISTRY_ENDPOINTS', 'ORG_LIMITS', 'INCIDENT_RULES_FILE');
   const raw = Object.fromEntries(declared.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const config = plainToInstance(AppConfig, raw);
   if (!config.WORK_DIR) config.WORK_DIR = join(config.DATA_DIR, 'work');

@@ -10,3 +10,12 @@ export class BuildIdPipe implements PipeTransform<string, string> {
     return value;
   }
 }
+
+/** An incident id in a path: a lower-case UUID too (the detector derives it), else a 400 naming the parameter. */
+@Injectable()
+export class IncidentIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!UUID_PATTERN.test(value)) throw invalidField('incidentId', 'must be a lower-case UUID');
+    return value;
+  }
+}

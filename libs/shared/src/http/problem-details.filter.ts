@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { BuildAlreadyExistsError, BuildNotFoundError, DomainError, IllegalTransitionError } from '@lib/domain';
+import { BuildAlreadyExistsError, BuildNotFoundError, DomainError, IllegalTransitionError, IncidentNotFoundError, InvalidIncidentCommandError } from '@lib/domain';
 import { EventStoreUnavailableError, InvalidAppendError, RevisionConflictError } from '@lib/event-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, ProblemDetails, problemType } from './problem';
@@ -21,12 +21,14 @@ const STATUS_TITLES: Record<number, string> = {
 
 const fromDomain = (error: DomainError): Mapped => {
   const status =
-    error instanceof BuildNotFoundError ? 404
+    error instanceof BuildNotFoundError || error instanceof IncidentNotFoundError ? 404
     : error instanceof IllegalTransitionError || error instanceof BuildAlreadyExistsError || error instanceof RevisionConflictError ? 409
     : error instanceof EventStoreUnavailableError ? 503
-    : error instanceof InvalidAppendError ? 400
+    : error instanceof InvalidAppendError || error instanceof InvalidIncidentCommandError ? 400
     : 500;
-  const extra = error instanceof IllegalTransitionError ? { command: error.command, fromStatus: error.fromStatus } : {};
+  const extra = error instanceof IllegalTransitionError ? { command: error.command, fromStatus: error.fromStatus }
+    : error instanceof InvalidIncidentCommandError ? { errors: [{ field: error.field, message: error.reason }] }
+    : {};
   return { type: problemType(error.code), title: STATUS_TITLES[status] ?? 'Error', status, detail: error.message, ...extra };
 };
 

@@ -1,0 +1,55 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { INCIDENT_MILESTONES, IncidentMilestone } from '@lib/domain';
+import { Context, IncidentIdPipe, RequestContext } from '@lib/shared';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IncidentCommandResult, IncidentOperatorCommand } from './incident-commands.handler';
+import { IncidentDetectorService } from './incident-detector.service';
+
+export class IncidentNoteDto {
+  @IsString() @IsNotEmpty() @MaxLength(10_000)
+  text!: string;
+}
+
+export class IncidentMilestoneDto {
+  @IsIn(INCIDENT_MILESTONES)
+  milestone!: IncidentMilestone;
+
+  /** ISO-8601 with a zone; the decider checks it is not in the future and keeps the milestones in order. */
+  @IsString() @IsNotEmpty() @MaxLength(64)
+  at!: string;
+
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(10_000)
+  note?: string;
+}
+
+/**
+ * SREs' commands on incidents (the detector opens and resolves them; GET /incidents on the
+ * projector shows them). Each is an event in the incident's stream with the actor.
+ */
+@Controller('incidents')
+export class IncidentsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly detector: IncidentDetectorService,
+  ) {}
+
+  @Post(':incidentId/notes')
+  @HttpCode(201)
+  note(@Param('incidentId', IncidentIdPipe) incidentId: string, @Body() body: IncidentNoteDto, @Context() context: RequestContext): Promise<IncidentCommandResult> {
+    return this.commands.execute(new IncidentOperatorCommand(incidentId, { type: 'AddIncidentNote', text: body.text }, context));
+  }
+
+  @Post(':incidentId/milestones')
+  @HttpCode(201)
+  milestone(@Param('incidentId', IncidentIdPipe) incidentId: string, @Body() body: IncidentMilestoneDto, @Context() context: RequestContext): Promise<IncidentCommandResult> {
+    const request = { type: 'SetIncidentMilestone' as const, milestone: body.milestone, at: body.at, note: body.note ?? null };
+    return this.commands.execute(new IncidentOperatorCommand(incidentId, request, context));
+  }
+
+  /** The detector's progress: where it is in the log, and what it has open right now. */
+  @Get('detector')
+  status() {
+    return { enabled: this.detector.enabled, position: this.detector.position, rules: this.detector.rules.map((rule) => rule.name), open: this.detector.open };
+  }
+}

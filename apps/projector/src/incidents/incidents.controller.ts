@@ -1,0 +1,65 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { invalidField, UUID_PATTERN } from '@lib/shared';
+import type { FastifyReply } from 'fastify';
+import { CatchUp } from '../runner/catch-up.service';
+import { FailureAnalysis, GetFailureAnalysisQuery, GetTopAccountsQuery, TopAccounts } from './failure-analysis.queries';
+import { IncidentView } from './incident-view';
+import {
+  FailureAnalysisQueryDto, GetIncidentQueryDto, ListIncidentsQueryDto, PostmortemQueryDto, ResponseTimesQueryDto, TopAccountsQueryDto,
+} from './incidents.dto';
+import { GetIncidentQuery, GetPostmortemQuery, IncidentPage, ListIncidentsQuery } from './incidents.queries';
+import { Postmortem } from './postmortem';
+import { GetResponseTimesQuery, ResponseTimesReport } from './response-times.queries';
+
+/** Incident ids are UUIDs derived from what opened them (libs/domain/src/incident.ids.ts). */
+const incidentId = (id: string): string => {
+  if (!UUID_PATTERN.test(id)) throw invalidField('id', 'must be a lower-case UUID');
+  return id;
+};
+
+/** Incidents, their post-mortem drafts, and the SREs' analyses of failures and response times. */
+@Controller('incidents')
+export class IncidentsController {
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly catchUp: CatchUp,
+  ) {}
+
+  @Get()
+  list(@Query() filter: ListIncidentsQueryDto): Promise<IncidentPage> {
+    return this.queries.execute(new ListIncidentsQuery(filter));
+  }
+
+  @Get('analysis/failures')
+  failures(@Query() query: FailureAnalysisQueryDto): Promise<FailureAnalysis> {
+    return this.queries.execute(new GetFailureAnalysisQuery({ ...query, bucket: query.bucket ?? 'hour' }));
+  }
+
+  @Get('analysis/top-accounts')
+  topAccounts(@Query() query: TopAccountsQueryDto): Promise<TopAccounts> {
+    return this.queries.execute(new GetTopAccountsQuery({ ...query, limit: query.limit ?? 10 }));
+  }
+
+  @Get('analysis/response-times')
+  responseTimes(@Query() query: ResponseTimesQueryDto): Promise<ResponseTimesReport> {
+    return this.queries.execute(new GetResponseTimesQuery(query));
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string, @Query() query: GetIncidentQueryDto): Promise<IncidentView> {
+    const incident = incidentId(id);
+    if (query.minPosition !== undefined) await this.catchUp.reach(query.minPosition);
+    return this.queries.execute(new GetIncidentQuery(incident));
+  }
+
+  @Get(':id/postmortem')
+  async postmortem(@Param('id') id: string, @Query() query: PostmortemQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | Postmortem> {
+    const incident = incidentId(id);
+    if (query.minPosition !== undefined) await this.catchUp.reach(query.minPosition);
+    const format = query.format ?? 'md';
+    const draft = await this.queries.execute(new GetPostmortemQuery(incident, format));
+    if (format === 'md') void reply.header('content-type', 'text/markdown; charset=utf-8');
+    return draft;
+  }
+}
