@@ -18,3 +18,4 @@ export * from './incident.ids';
 export * from './incident.rules';
 export * from './incident.detector';
 export * from './incident.decider';
+export * from './access.events';
