@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AppConfig, sharedProviders, topologyFrom } from '@lib/shared';
 import { BuildsController } from './builds/builds.controller';
 import { CancelBuildHandler } from './builds/cancel-build.handler';
+import { RetryBuildHandler } from './builds/retry-build.handler';
 import { QueueBuildHandler } from './builds/queue-build.handler';
 import { executorControllers, executorProviders, logProviders } from './executor/executor.providers';
 import { HealthController } from './health.controller';
@@ -33,6 +34,7 @@ export class OrchestratorModule {
         ...(executor ? executorProviders(config) : []),
         QueueBuildHandler,
         CancelBuildHandler,
+        RetryBuildHandler,
         DrainRouteHandler,
         { provide: INCIDENT_RULES, useValue: loadIncidentRules(config) },
         { provide: INCIDENT_DETECTOR_ENABLED, useValue: config.INCIDENT_DETECTOR_ENABLED === 'true' },

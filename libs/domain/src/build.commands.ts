@@ -50,6 +50,8 @@ export type FallBack = Command<
 export type ScheduleRetry = Command<'ScheduleRetry', ForAttempt & { buildId: string; notBefore: string; delayMs: number; reason: string }>;
 export type GiveUpRetrying = Command<'GiveUpRetrying', ForAttempt & { buildId: string; reason: string }>;
 export type CancelBuild = Command<'CancelBuild', { buildId: string; reason: string | null }>;
+/** A person asks for another attempt of a build that ended without an image (failed, timed out or expired). */
+export type RetryBuild = Command<'RetryBuild', { buildId: string; reason: string | null }>;
 export type TimeOutBuild = Command<'TimeOutBuild', ForAttempt & { buildId: string; limitSeconds: number }>;
 export type ExpireBuild = Command<'ExpireBuild', ForAttempt & { buildId: string; ttlSeconds: number }>;
 
@@ -64,6 +66,7 @@ export type BuildCommand =
   | ScheduleRetry
   | GiveUpRetrying
   | CancelBuild
+  | RetryBuild
   | TimeOutBuild
   | ExpireBuild;
 

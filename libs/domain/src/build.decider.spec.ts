@@ -6,7 +6,7 @@ import { BuildAlreadyExistsError, BuildNotFoundError, IllegalTransitionError } f
 import {
   BUILD_ID, DIGEST, IMAGE_ID, PLACE, QUEUED_AT,
   buildCanceled, buildExpired, buildFailed, buildFellBack, buildImageBuilt, buildPushStarted, buildPushed, buildQueued,
-  buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, cancelBuild, expireBuild, failBuild, fallBack, giveUpRetrying, history, queueBuild,
+  buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, cancelBuild, expireBuild, failBuild, retryBuild, fallBack, giveUpRetrying, history, queueBuild,
   recordImageBuilt, recordPush, scheduleRetry, startBuild, startPush, timeOutBuild,
 } from './testing/build.fixtures';
 import { DeciderSpecification, deepFreeze, metadataOf } from './testing/decider-spec';
@@ -31,6 +31,21 @@ const metadataFrom = metadataOf;
 const retriedAndRunning = (): BuildEvent[] => [...history.queuedForRetry(), buildStarted({ attempt: 2 }, { eventId: 'e0000000-0000-4000-8000-000000000012' })];
 
 describe('build decider: legal transitions', () => {
+  it.each([
+    ['a failed build', history.failed, 2],
+    ['a timed-out build', history.timedOut, 2],
+    ['an expired build', history.expired, 2],
+  ])('retries %s on request: at once, no failure class (no automatic retry spent), the reason naming who', (_, given, attempt) => {
+    const command = retryBuild({ reason: 'the registry is back' }, { actor: 'alice' });
+    spec.given(given()).when(command).then([
+      {
+        type: 'BuildRetryScheduled',
+        data: { ...ref, attempt, notBefore: command.metadata.occurredAt, delayMs: 0, failureClass: null, reason: 'retried by alice: the registry is back' },
+        metadata: { ...metadataFrom(command), actor: 'alice' },
+      },
+    ]);
+  });
+
   it('queues a build that does not exist yet', () => {
     const command = queueBuild({ tag: 'v1.2.3', priority: 5, idempotencyKey: 'push-7f3a9c' }, { actor: 'system:webhook' });
     spec.given([]).when(command).then([
@@ -265,12 +280,13 @@ const MATRIX: readonly Row[] = [
   { label: 'ScheduleRetry', command: scheduleRetry(), emits: 'BuildRetryScheduled', allowedIn: ['failed', 'timed-out'] },
   { label: 'GiveUpRetrying', command: giveUpRetrying(), emits: 'BuildRetriesExhausted', allowedIn: ['failed', 'timed-out'] },
   { label: 'CancelBuild', command: cancelBuild(), emits: 'BuildCanceled', allowedIn: [...QUEUED, ...RUNNING_OR_PUSHING] },
+  { label: 'RetryBuild', command: retryBuild(), emits: 'BuildRetryScheduled', allowedIn: ['failed', 'timed-out', 'expired'] },
   { label: 'TimeOutBuild', command: timeOutBuild(), emits: 'BuildTimedOut', allowedIn: RUNNING_OR_PUSHING },
   { label: 'ExpireBuild', command: expireBuild(), emits: 'BuildExpired', allowedIn: QUEUED },
 ];
 const COMMAND_TYPES = {
   QueueBuild: true, StartBuild: true, RecordImageBuilt: true, StartPush: true, RecordPush: true, FailBuild: true,
-  FallBack: true, ScheduleRetry: true, GiveUpRetrying: true, CancelBuild: true, TimeOutBuild: true, ExpireBuild: true,
+  FallBack: true, ScheduleRetry: true, GiveUpRetrying: true, CancelBuild: true, RetryBuild: true, TimeOutBuild: true, ExpireBuild: true,
 } satisfies Record<BuildCommand['type'], true>;
 
 type Pair = [label: string, situation: Situation, row: Row];

@@ -8,6 +8,7 @@ import {
   QueueBuild,
   RecordImageBuilt,
   RecordPush,
+  RetryBuild,
   ScheduleRetry,
   StartBuild,
   StartPush,
@@ -127,6 +128,17 @@ const giveUpRetrying = (command: GiveUpRetrying, state: Build): BuildEvent[] => 
   return [{ type: 'BuildRetriesExhausted', data: { ...build.ref, attempt: build.attempt, failureClass, reason: command.data.reason }, metadata: eventMetadataFrom(command.metadata) }];
 };
 
+/**
+ * A manual retry: another attempt at once, in line where the build was queued. It names no failure
+ * class (null), so it spends none of the automatic retries of any class, and its reason says who.
+ */
+const retry = (command: RetryBuild, state: Build): BuildEvent[] => {
+  const build = requireStatus(command, state, ['failed', 'timed-out', 'expired'], 'only a build that failed, timed out or expired can be retried');
+  const { occurredAt, actor } = command.metadata;
+  const reason = `retried by ${actor}${command.data.reason ? `: ${command.data.reason}` : ''}`;
+  return [{ type: 'BuildRetryScheduled', data: { ...build.ref, attempt: build.attempt + 1, notBefore: occurredAt, delayMs: 0, failureClass: null, reason }, metadata: eventMetadataFrom(command.metadata) }];
+};
+
 const cancel = (command: CancelBuild, state: Build): BuildEvent[] => {
   const build = requireStatus(command, state, ['queued', 'running', 'pushing'], 'the build has already ended');
   return [{ type: 'BuildCanceled', data: { ...build.ref, canceledBy: command.metadata.actor, reason: command.data.reason }, metadata: eventMetadataFrom(command.metadata) }];
@@ -155,6 +167,7 @@ export const decide = (command: BuildCommand, state: Build): BuildEvent[] => {
     case 'ScheduleRetry': return scheduleRetry(command, state);
     case 'GiveUpRetrying': return giveUpRetrying(command, state);
     case 'CancelBuild': return cancel(command, state);
+    case 'RetryBuild': return retry(command, state);
     case 'TimeOutBuild': return timeOut(command, state);
     case 'ExpireBuild': return expire(command, state);
     default: {

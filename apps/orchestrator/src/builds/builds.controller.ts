@@ -5,6 +5,7 @@ import { BuildIdPipe, Context, invalidField, RequestContext } from '@lib/shared'
 import { CancelBuildCommand, CancelBuildResult } from './cancel-build.handler';
 import { CancelBuildDto, QueueBuildDto } from './queue-build.dto';
 import { QueueBuildCommand } from './queue-build.handler';
+import { RetryBuildCommand, RetryBuildResult } from './retry-build.handler';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -36,5 +37,15 @@ export class BuildsController {
     @Context() context: RequestContext,
   ): Promise<CancelBuildResult> {
     return this.commands.execute(new CancelBuildCommand(buildId, body?.reason ?? null, context));
+  }
+
+  @Post(':buildId/retry')
+  @HttpCode(202)
+  retry(
+    @Param('buildId', BuildIdPipe) buildId: string,
+    @Body() body: CancelBuildDto,
+    @Context() context: RequestContext,
+  ): Promise<RetryBuildResult> {
+    return this.commands.execute(new RetryBuildCommand(buildId, body?.reason ?? null, context));
   }
 }

@@ -3,6 +3,7 @@ import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { buildDecider, buildStream, CancelBuild } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { Clock, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
+import { onlyBuildsInScope } from './build-scope';
 
 export type CancelBuildResult = Readonly<{ buildId: string; status: 'canceled'; position: number }>;
 
@@ -36,7 +37,7 @@ export class CancelBuildHandler implements ICommandHandler<CancelBuildCommand> {
         causationId: context.requestId,
       },
     };
-    const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command);
+    const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command, { authorize: onlyBuildsInScope(buildId, context) });
     return { buildId, status: 'canceled', position: outcome.lastPosition };
   }
 }

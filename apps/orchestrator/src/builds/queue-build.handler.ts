@@ -5,6 +5,7 @@ import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { AppConfig, Clock, handleCommand, HttpProblem, IdGenerator, invalidField, nameBasedUuid, RequestContext, Topology } from '@lib/shared';
 import { ClusterViewService, TOPOLOGY } from '../scheduling/cluster-view.service';
 import { QUEUE_DEFAULTS, QueueBuildDto } from './queue-build.dto';
+import { assertOrgInScope } from './build-scope';
 
 /** `position` is the global position of the BuildQueued event: pass it as ?minPosition= to the projector to read your write. */
 export type QueueBuildResult = Readonly<{ buildId: string; status: 'queued'; position: number; replayed: boolean }>;
@@ -37,6 +38,7 @@ export class QueueBuildHandler implements ICommandHandler<QueueBuildCommand> {
   ) {}
 
   async execute({ request, idempotencyKey, context }: QueueBuildCommand): Promise<QueueBuildResult> {
+    assertOrgInScope(request.org, context);
     if (request.timeoutSeconds !== undefined && request.timeoutSeconds > this.config.BUILD_TIMEOUT_SECONDS) {
       throw invalidField('timeoutSeconds', `must not exceed the configured maximum of ${this.config.BUILD_TIMEOUT_SECONDS}`);
     }

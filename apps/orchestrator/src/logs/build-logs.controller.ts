@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { buildStream, BuildNotFoundError } from '@lib/domain';
+import { buildStream, BuildNotFoundError, inScope } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { BuildIdPipe, invalidField } from '@lib/shared';
+import { BuildIdPipe, Context, invalidField, RequestContext } from '@lib/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BuildLogStore } from './build-log.store';
 import { followBuildLog } from './build-log.follower';
@@ -28,10 +28,13 @@ export class BuildLogsController {
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
+    @Context() context: RequestContext,
   ): Promise<void> {
     if (follow !== undefined && follow !== 'true' && follow !== 'false') throw invalidField('follow', 'must be true or false');
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) throw invalidField('Last-Event-ID', 'must be a byte offset sent as an event id');
-    if ((await this.store.readStream(buildStream(buildId), { maxCount: 1 })).length === 0) throw new BuildNotFoundError(buildId);
+    // A build of an org out of the caller's scope is a build that does not exist (no existence leak).
+    const [queued] = await this.store.readStream(buildStream(buildId), { maxCount: 1 });
+    if (!queued || !inScope(context.scope, String(queued.data.org))) throw new BuildNotFoundError(buildId);
     if (follow !== 'true') {
       void reply.header('content-type', 'text/plain; charset=utf-8').send(this.logs.read(buildId));
       return;

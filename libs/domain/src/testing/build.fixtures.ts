@@ -1,6 +1,7 @@
 import {
   BuildCommand,
   CancelBuild,
+  RetryBuild,
   ExpireBuild,
   FailBuild,
   GiveUpRetrying,
@@ -226,6 +227,7 @@ export const scheduleRetry = commandFixture<ScheduleRetry>('ScheduleRetry', 8, (
 }));
 export const giveUpRetrying = commandFixture<GiveUpRetrying>('GiveUpRetrying', 12, () => ({ buildId: BUILD_ID, reason: 'registry-timeout was retried 3 times (the limit)' }));
 export const cancelBuild = commandFixture<CancelBuild>('CancelBuild', 9, () => ({ buildId: BUILD_ID, reason: 'no longer needed' }));
+export const retryBuild = commandFixture<RetryBuild>('RetryBuild', 13, () => ({ buildId: BUILD_ID, reason: 'the registry is back' }));
 export const timeOutBuild = commandFixture<TimeOutBuild>('TimeOutBuild', 10, () => ({ buildId: BUILD_ID, limitSeconds: 3600 }));
 export const expireBuild = commandFixture<ExpireBuild>('ExpireBuild', 11, () => ({ buildId: BUILD_ID, ttlSeconds: 86_400 }));
 

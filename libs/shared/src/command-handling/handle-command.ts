@@ -20,12 +20,17 @@ export const handleCommand = async <Command, Event extends NewEvent, State>(
   decider: Decider<Command, Event, State>,
   streamName: string,
   command: Command,
-  options: { maxAttempts?: number } = {},
+  options: {
+    maxAttempts?: number;
+    /** Runs on the folded state before deciding: the place to refuse a caller who may not touch this stream (it throws). */
+    authorize?: (state: State) => void;
+  } = {},
 ): Promise<CommandOutcome<Event, State>> => {
   const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     const recorded = (await store.readStream(streamName)) as unknown as RecordedEvent<Event>[];
     const state = recorded.reduce<State>((current, event) => decider.evolve(current, event), decider.initialState());
+    options.authorize?.(state);
     const events = decider.decide(command, state);
     if (events.length === 0) {
       const last = recorded[recorded.length - 1];
