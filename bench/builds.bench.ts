@@ -9,7 +9,7 @@ import { AppsUnderTest, http } from '../test/support/apps';
 import { awaitBuildEvent, TERMINAL_EVENTS } from '../test/support/events';
 import { BASE_IMAGE, gitRepository } from '../test/support/git-repo';
 import { freePort, startRegistry, TestRegistry } from '../test/support/registry';
-import { fmt, now, printTable, secondsSince } from './support';
+import { fmt, now, printTable, secondsSince, UNLIMITED_RATE } from './support';
 
 const RUNS = Math.max(10, Number(process.env.BENCH_BUILD_RUNS ?? 10));
 const TARGET = 1.15;
@@ -44,7 +44,7 @@ export const runBuildsBench = async () => {
     await apps.start({
       PORT: String(port), EXECUTOR_CONCURRENCY: '1',
       REGISTRY_ADDR: registry.addr, REGISTRY_URL: registry.url, REGISTRY_SERVICE: registry.service,
-      REGISTRY_TOKEN_KEY: registry.keyPath, REGISTRY_TOKEN_CERT: registry.certPath,
+      REGISTRY_TOKEN_KEY: registry.keyPath, REGISTRY_TOKEN_CERT: registry.certPath, ...UNLIMITED_RATE,
     });
     const store = new SqliteEventStore({ path: join(apps.dataDir, 'events.sqlite'), pollIntervalMs: 2 });
     const keys = new AccessKeys(join(apps.dataDir, 'credentials.sqlite'));

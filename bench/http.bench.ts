@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { openEventsDatabase, SqliteSynchronous } from '@lib/event-store';
 import { createHttpApp, CryptoIdGenerator, loadConfig } from '@lib/shared';
 import { OrchestratorModule } from '../apps/orchestrator/src/orchestrator.module';
-import { fmt, printTable, withTempDir } from './support';
+import { CredentialsRegistry } from '../test/support/credentials';
+import { fmt, printTable, UNLIMITED_RATE, withTempDir } from './support';
 
 const SYNCHRONOUS: SqliteSynchronous = 'FULL'; // the apps' default durability, used for both servers
 const CONNECTIONS = 50;
@@ -16,7 +17,7 @@ const DURATION_S = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
 const WARM_UP_S = 3;
 const BODY = JSON.stringify({ org: 'acme', repo: 'hello', source: { git: { url: 'https://git.example.com/acme/hello.git', ref: 'main' } } });
 
-type Server = { url: string; close: () => Promise<void> };
+type Server = { url: string; headers?: Record<string, string>; close: () => Promise<void> };
 
 export type HttpRun = {
   server: string;
@@ -35,12 +36,14 @@ export type HttpRun = {
 const startOrchestrator = async (dataDir: string): Promise<Server> => {
   const config = loadConfig({
     DATA_DIR: dataDir, WORK_DIR: join(dataDir, 'work'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn',
-    SQLITE_SYNCHRONOUS: SYNCHRONOUS, EXECUTOR_ENABLED: 'false',
+    SQLITE_SYNCHRONOUS: SYNCHRONOUS, EXECUTOR_ENABLED: 'false', ...UNLIMITED_RATE,
   });
+  // Requests carry a builder's token, verified as in production (its principal's stream read per request).
+  const { builder } = await new CredentialsRegistry().of(dataDir);
   const app = await createHttpApp(OrchestratorModule.forRoot(config), config);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/builds`, close: () => app.close() };
+  return { url: `http://127.0.0.1:${port}/builds`, headers: { authorization: `Bearer ${builder}` }, close: () => app.close() };
 };
 
 /** Bare Fastify: parse the JSON body, INSERT one BuildQueued row in a transaction. No validation, no reads. */
@@ -82,15 +85,15 @@ const startBare = async (dataDir: string): Promise<Server> => {
 };
 
 /** autocannon runs in a worker thread so the load generator does not share the server's event loop. */
-const load = (url: string, duration: number): Promise<AutocannonResult> =>
-  autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration, workers: 1 });
+const load = (server: Server, duration: number): Promise<AutocannonResult> =>
+  autocannon({ url: server.url, method: 'POST', headers: { 'content-type': 'application/json', ...server.headers }, body: BODY, connections: CONNECTIONS, duration, workers: 1 });
 
 const measure = async (name: string, start: (dataDir: string) => Promise<Server>): Promise<HttpRun> =>
   withTempDir(`http-${name}`, async (dataDir) => {
     const server = await start(dataDir);
     try {
-      await load(server.url, WARM_UP_S);
-      const r = await load(server.url, DURATION_S);
+      await load(server, WARM_UP_S);
+      const r = await load(server, DURATION_S);
       return {
         server: name,
         requests: r.requests.total,

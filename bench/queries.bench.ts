@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { BuildCommand, BuildEvent, BuildStatus, CommandMetadata, decide, evolve, FailureClass, FailurePhase, initialBuild, Build, TRANSIENT_FAILURE_CLASSES } from '@lib/domain';
+import { BuildCommand, BuildEvent, BuildStatus, CommandMetadata, decide, evolve, FailureClass, FailurePhase, initialBuild, Build, OrgScope, TRANSIENT_FAILURE_CLASSES } from '@lib/domain';
 import { RecordedEvent } from '@lib/event-store';
 import { Clock, CryptoIdGenerator } from '@lib/shared';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ import { ListQuery, ProjectionChanges, ReadStore } from '../apps/projector/src/r
 import { SqliteReadStore } from '../apps/projector/src/read-store/sqlite-read-store';
 import { GetStatsHandler, GetStatsQuery, StatsRequest } from '../apps/projector/src/views/stats.queries';
 import { http, startApp, stopApp } from '../test/support/apps';
-import { fmt, now, printTable, scaled, secondsSince, withTempDir } from './support';
+import { fmt, now, printTable, scaled, secondsSince, UNLIMITED_RATE, withTempDir } from './support';
 
 /**
  * List and statistics queries on a read model of 1,000,000 builds (BENCH_SCALE scales), timed through
@@ -231,8 +231,13 @@ const iso = (at: number) => new Date(at).toISOString();
 const midMonth = () => DATA_START + 10 * DAY_MS + random() * 10 * DAY_MS;
 const recent = () => DATA_END - random() * 5 * DAY_MS;
 
-const cases = (list: (filter: ListBuildsQueryDto) => Promise<BuildPage>, stats: (request: StatsRequest) => Promise<unknown>): Case[] => {
-  const listCase = (name: string, filter: () => ListBuildsQueryDto): Case => ({ name, kind: 'list', run: () => list(filter()) });
+type List = (filter: ListBuildsQueryDto, scope?: OrgScope) => Promise<BuildPage>;
+
+/** A viewer or builder of `count` orgs: its lists hold those orgs only (org IN …), without an org filter. */
+const scopeOf = (orgs: readonly string[], count: number, first: number): OrgScope => ({ kind: 'orgs', orgs: new Set(orgs.slice(first, first + count)) });
+
+const cases = (list: List, stats: (request: StatsRequest) => Promise<unknown>): Case[] => {
+  const listCase = (name: string, filter: () => ListBuildsQueryDto, scope?: () => OrgScope): Case => ({ name, kind: 'list', run: () => list(filter(), scope?.()) });
   const statsCase = (name: string, request: () => StatsRequest): Case => ({ name, kind: 'stats', run: () => stats(request()) });
   // Deep pagination: each run is the next page of a walk of PAGES_PER_WALK pages (newest first, any org or one org).
   let walk: { filter: ListBuildsQueryDto; cursor: string | null; pages: number } = { filter: {}, cursor: null, pages: PAGES_PER_WALK };
@@ -257,6 +262,9 @@ const cases = (list: (filter: ListBuildsQueryDto) => Promise<BuildPage>, stats: 
     listCase('list: 6 h time range, mid-month', () => { const from = midMonth(); return { from: iso(from), to: iso(from + 6 * HOUR_MS) }; }),
     listCase('list: org + 1 day range, mid-month', () => { const from = midMonth(); return { org: uniform(ORGS), from: iso(from), to: iso(from + DAY_MS) }; }),
     { name: `list: deep pagination (cursor, ${PAGES_PER_WALK} pages a walk)`, kind: 'list', run: nextPage },
+    listCase('list: scoped to 5 busy orgs', () => ({}), () => scopeOf(ORGS, 5, 0)),
+    listCase('list: scoped to 5 quiet orgs', () => ({}), () => scopeOf(ORGS, 5, ORGS.length - 5)),
+    listCase('list: scoped to 5 orgs + status=failed', () => ({ status: ['failed'] }), () => scopeOf(ORGS, 5, Math.floor(random() * (ORGS.length - 5)))),
     statsCase('stats: all, 24 h by hour', () => ({ bucket: 'hour', dimension: 'all', key: '*', to: iso(recent()) })),
     statsCase('stats: all, 30 days by day', () => ({ bucket: 'day', dimension: 'all', key: '*', from: iso(DATA_START), to: iso(DATA_END) })),
     statsCase('stats: one org, 30 days by day', () => ({ bucket: 'day', dimension: 'org', key: uniform(ORGS), from: iso(DATA_START), to: iso(DATA_END) })),
@@ -340,7 +348,9 @@ const measureQueries = async (readStore: ReadStore, path: string): Promise<Timin
   const db = new BetterSqlite3(path, { readonly: true });
   try {
     const timings: Timing[] = [];
-    for (const query of cases((filter) => list.execute(new ListBuildsQuery(filter)), (request) => stats.execute(new GetStatsQuery(request)))) {
+    // An unscoped reader (an auditor or an SRE) unless a case names a scope.
+    const all: OrgScope = { kind: 'all' };
+    for (const query of cases((filter, scope = all) => list.execute(new ListBuildsQuery(filter, scope)), (request) => stats.execute(new GetStatsQuery(request, all)))) {
       const { ms, storeMs, rows } = await time(query.run, RUNS, meter);
       const plan = query.kind === 'list' ? explain(db, meter.last) : null;
       const p99 = quantile(ms, 0.99);
@@ -357,7 +367,7 @@ const measureQueries = async (readStore: ReadStore, path: string): Promise<Timin
 
 /** The same `list: org` query through the projector app (HTTP, Nest, validation, JSON), started on this read model. */
 const measureHttp = async (dataDir: string): Promise<{ p50: number; p99: number; max: number }> => {
-  const projector = await startApp('projector', { DATA_DIR: dataDir });
+  const projector = await startApp('projector', { DATA_DIR: dataDir, ...UNLIMITED_RATE });
   try {
     const run = async () => {
       const response = await http('GET', `${projector.url}/builds?org=${uniform(ORGS)}`);

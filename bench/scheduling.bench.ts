@@ -8,7 +8,7 @@ import { http, RunningApp, startApp, stopApp } from '../test/support/apps';
 import { ENGINES as ENGINE_HOSTS, requireEngines } from '../test/support/engines';
 import { BASE_IMAGE } from '../test/support/git-repo';
 import { freePort, startRegistry, TestRegistry } from '../test/support/registry';
-import { benchScale, fmt, printTable, verdict } from './support';
+import { benchScale, fmt, printTable, UNLIMITED_RATE, verdict } from './support';
 
 /**
  * 1,000 queued builds from 50 orgs, one org submitting half of them, on the two real engines.
@@ -92,9 +92,11 @@ const queueAll = async (url: string, requests: readonly Request[], repository: s
   await inPool(requests.filter((r) => r.org !== BIG_ORG), HTTP_IN_FLIGHT, post);
 };
 
-const switchBackends = async (url: string, action: 'drain' | 'undrain'): Promise<void> => {
+/** Drains or undrains both backends, as the test SRE (`app`'s credentials). */
+const switchBackends = async (app: RunningApp, action: 'drain' | 'undrain'): Promise<void> => {
+  const sre = { authorization: `Bearer ${app.credentials!.sre}` };
   await Promise.all(Object.keys(ENGINES).map(async (name) => {
-    const response = await http('POST', `${url}/backends/${name}/${action}`, action === 'drain' ? { reason: 'scheduling benchmark: queue first' } : undefined);
+    const response = await http('POST', `${app.url}/backends/${name}/${action}`, action === 'drain' ? { reason: 'scheduling benchmark: queue first' } : undefined, sre);
     if (response.status !== 200) throw new Error(`POST /backends/${name}/${action} answered ${response.status}: ${response.text}`);
   }));
 };
@@ -263,7 +265,7 @@ const orchestratorEnv = (port: number, dataDir: string, registry: TestRegistry):
   BUILD_BACKENDS: Object.entries(ENGINES).map(([name, host]) => `${name}=${host}?concurrency=${CONCURRENCY}`).join(','),
   ORG_MAX_RUNNING: String(ORG_MAX_RUNNING), ORG_WEIGHT: String(WEIGHT), ORG_MAX_QUEUED: String(Math.max(1000, BUILDS)),
   REGISTRY_ADDR: registry.addr, REGISTRY_URL: registry.url, REGISTRY_SERVICE: registry.service,
-  REGISTRY_TOKEN_KEY: registry.keyPath, REGISTRY_TOKEN_CERT: registry.certPath,
+  REGISTRY_TOKEN_KEY: registry.keyPath, REGISTRY_TOKEN_CERT: registry.certPath, ...UNLIMITED_RATE,
 });
 
 export const runSchedulingBench = async () => {
@@ -279,10 +281,10 @@ export const runSchedulingBench = async () => {
     app = await startApp('orchestrator', orchestratorEnv(port, dataDir, registry));
     const url = app.url;
     store = new SqliteEventStore({ path: join(dataDir, 'events.sqlite'), pollIntervalMs: 5 });
-    await switchBackends(url, 'drain');
+    await switchBackends(app, 'drain');
     await queueAll(url, requests, repository);
     console.log(`  queued ${fmt(requests.length)} builds from ${ORGS} orgs with both backends drained; undraining (t0)`);
-    const observed = await followUntilSettled(store, requests.length, switchBackends(url, 'undrain'));
+    const observed = await followUntilSettled(store, requests.length, switchBackends(app, 'undrain'));
     const result = analyse(observed, app.output);
     report(result);
     return result;

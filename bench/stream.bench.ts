@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ExecutorCommands } from '../apps/orchestrator/src/executor/executor-commands';
 import { AppsUnderTest, http } from '../test/support/apps';
-import { fmt, printTable, scaled } from './support';
+import { fmt, printTable, scaled, UNLIMITED_RATE } from './support';
 
 /**
  * Live updates: how long after a status-changing event is appended does GET /stream/builds (SSE,
@@ -39,14 +39,14 @@ const keyOf = (buildId: string, eventType: string): string => `${buildId}|${even
 
 // ---------------------------------------------------------------- the clients (worker thread)
 
-type ClientsConfig = { role: typeof WORKER_ROLE; projectorUrl: string; eventsPath: string; pollIntervalMs: number; fanOut: number };
+type ClientsConfig = { role: typeof WORKER_ROLE; projectorUrl: string; token: string; eventsPath: string; pollIntervalMs: number; fanOut: number };
 type Arrivals = Map<string, number>;
 type ToWorker = { type: 'await'; all: string[]; watched: string[] } | { type: 'stop' };
 type FromWorker = { type: 'ready' } | { type: 'arrivals'; baseline: [string, number][]; watched: [string, number][]; fanOut: [string, number][][] } | { type: 'stopped' };
 
 /** Opens one SSE stream; resolves once its first line arrived, then records each `status` message as parsed. */
-const openStream = async (url: string, arrivals: Arrivals, onArrival: () => void, signal: AbortSignal): Promise<void> => {
-  const response = await fetch(url, { signal });
+const openStream = async (url: string, token: string, arrivals: Arrivals, onArrival: () => void, signal: AbortSignal): Promise<void> => {
+  const response = await fetch(url, { signal, headers: { authorization: `Bearer ${token}` } });
   if (!response.ok || !response.body) throw new Error(`GET ${url}: ${response.status}`);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = (await reader.read()).value ?? '';
@@ -87,8 +87,8 @@ const runClients = async (config: ClientsConfig): Promise<void> => {
     }
   })();
   await Promise.all([
-    openStream(`${config.projectorUrl}/stream/builds?org=${WATCHED_ORG}`, watched, () => check(), closed.signal),
-    ...fanOut.map((arrivals) => openStream(`${config.projectorUrl}/stream/builds`, arrivals, () => check(), closed.signal)),
+    openStream(`${config.projectorUrl}/stream/builds?org=${WATCHED_ORG}`, config.token, watched, () => check(), closed.signal),
+    ...fanOut.map((arrivals) => openStream(`${config.projectorUrl}/stream/builds`, config.token, arrivals, () => check(), closed.signal)),
   ]);
   port.postMessage({ type: 'ready' } satisfies FromWorker);
 
@@ -291,7 +291,7 @@ const runPhase = async (
   phase: string, apps: AppsUnderTest, pollIntervalMs: number, fanOut: number, drive: (driver: BuildDriver) => Promise<void>,
 ): Promise<PhaseResult> => {
   const eventsPath = join(apps.dataDir, 'events.sqlite');
-  const clients = await Clients.open({ projectorUrl: apps.projector.url, eventsPath, pollIntervalMs, fanOut });
+  const clients = await Clients.open({ projectorUrl: apps.projector.url, token: apps.credentials.auditor, eventsPath, pollIntervalMs, fanOut });
   const driver = new BuildDriver(apps.orchestrator.url, eventsPath);
   try {
     await drive(driver);
@@ -323,7 +323,7 @@ const row = (phase: string, who: string, s: Summary, judged: boolean): string[] 
 
 const measureAt = async (pollIntervalMs: number, changes: number) => {
   const apps = new AppsUnderTest();
-  await apps.start({ EXECUTOR_ENABLED: 'false', STORE_POLL_INTERVAL_MS: String(pollIntervalMs) });
+  await apps.start({ EXECUTOR_ENABLED: 'false', STORE_POLL_INTERVAL_MS: String(pollIntervalMs), ...UNLIMITED_RATE });
   try {
     await runPhase('warm-up', apps, pollIntervalMs, 0, (driver) => driver.steady(100, RATE_PER_SECOND));
     const steady = `steady ${RATE_PER_SECOND}/s`;

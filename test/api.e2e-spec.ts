@@ -48,10 +48,10 @@ describe('HTTP API through both started apps', () => {
       expect(history.status).toBe(200);
       expect(history.body.map((e: { type: string }) => e.type)).toEqual(['BuildQueued', 'BuildCanceled']);
       expect(history.body[0]).toMatchObject({
-        globalPosition: queued.body.position, streamRevision: 0, actor: 'anonymous', correlationId: 'incident-drill-42', schemaVersion: 2,
+        globalPosition: queued.body.position, streamRevision: 0, actor: 'e2e-builder', correlationId: 'incident-drill-42', schemaVersion: 2,
         occurredAt: expect.stringMatching(/Z$/), eventId: expect.any(String), causationId: expect.any(String),
       });
-      expect(history.body[1]).toMatchObject({ globalPosition: canceled.body.position, data: { reason: 'drill', canceledBy: 'anonymous' } });
+      expect(history.body[1]).toMatchObject({ globalPosition: canceled.body.position, data: { reason: 'drill', canceledBy: 'e2e-builder' } });
     });
   });
 
@@ -89,7 +89,7 @@ describe('HTTP API through both started apps', () => {
       expect(canceled.status).toBe(202);
       expect(canceled.body).toMatchObject({ buildId: queued.body.buildId, status: 'canceled' });
       const read = await view(queued.body.buildId, canceled.body.position);
-      expect(read.body).toMatchObject({ status: 'canceled', canceledBy: 'anonymous', timestamps: { canceledAt: expect.any(String) } });
+      expect(read.body).toMatchObject({ status: 'canceled', canceledBy: 'e2e-builder', timestamps: { canceledAt: expect.any(String) } });
       const again = await http('POST', `${commands}/builds/${queued.body.buildId}/cancel`);
       expect(again.status).toBe(409);
       expect(again.body).toMatchObject({ command: 'CancelBuild', fromStatus: 'canceled', type: expect.stringContaining('illegal-transition') });

@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessKeys } from '../apps/orchestrator/src/registry-auth/access-keys';
-import { AppsUnderTest, http } from './support/apps';
+import { AppsUnderTest, http, withDefaultToken } from './support/apps';
 import { awaitBuildEvent, TERMINAL_EVENTS } from './support/events';
 import { BASE_IMAGE, gitRepository } from './support/git-repo';
 import { freePort, startRegistry, TestRegistry } from './support/registry';
@@ -74,7 +74,7 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
 
   /** Follows the build's log (server-sent events) until a line containing `text` arrives. */
   const logLineAppears = async (buildId: string, text: string): Promise<void> => {
-    const response = await fetch(`${commands}/builds/${buildId}/logs?follow=true`);
+    const response = await fetch(`${commands}/builds/${buildId}/logs?follow=true`, { headers: withDefaultToken(commands) });
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     let received = '';
@@ -181,7 +181,7 @@ describe('real builds on the Docker engine, pushed to a token-authenticated regi
   it('streams the logs of a running build as server-sent events until it ends', async () => {
     const source = gitRepository({ Dockerfile: dockerfile('RUN echo first-line && sleep 1 && echo second-line') });
     const buildId = await submit({ source: { git: { url: source, ref: 'main' } } });
-    const response = await fetch(`${commands}/builds/${buildId}/logs?follow=true`);
+    const response = await fetch(`${commands}/builds/${buildId}/logs?follow=true`, { headers: withDefaultToken(commands) });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const body = await response.text();
     expect(body).toMatch(/event: log\n(data: .*\n)*data: .*first-line/);

@@ -61,6 +61,7 @@ describe('the reference day: incidents detected from the log, post-mortems draft
   const postmortems = new Map<string, { md: string; json: string }>();
   const queries = () => first.apps.projector.url;
   const commands = () => first.apps.orchestrator.url;
+  const sre = () => first.apps.as('sre');
   const incidentOf = (rule: string) => incidents.find((incident) => incident.rule === rule)!;
 
   beforeAll(async () => {
@@ -172,20 +173,20 @@ describe('the reference day: incidents detected from the log, post-mortems draft
         ['milestones', { milestone: 'mitigated', at: 'yesterday' }, 'at'],
         ['milestones', { milestone: 'mitigated', at: '2099-01-01T00:00:00Z' }, 'at'],
       ] as const) {
-        const refused = await http('POST', `${commands()}/incidents/${id}/${path}`, body);
+        const refused = await http('POST', `${commands()}/incidents/${id}/${path}`, body, sre());
         expect({ path, body, status: refused.status, fields: refused.body.errors?.map((error: { field: string }) => error.field) }).toEqual({ path, body, status: 400, fields: [field] });
       }
-      expect((await http('POST', `${commands()}/incidents/not-a-uuid/notes`, { text: 'x' })).status).toBe(400);
-      expect((await http('POST', `${commands()}/incidents/00000000-0000-4000-8000-000000000000/notes`, { text: 'x' })).status).toBe(404);
+      expect((await http('POST', `${commands()}/incidents/not-a-uuid/notes`, { text: 'x' }, sre())).status).toBe(400);
+      expect((await http('POST', `${commands()}/incidents/00000000-0000-4000-8000-000000000000/notes`, { text: 'x' }, sre())).status).toBe(404);
       expect((await incidentEventsIn(first.store)).length).toBe(before);
 
-      const note = await http('POST', `${commands()}/incidents/${id}/notes`, { text: 'Access keys of organisation accounts fail against the v1 registry.' });
+      const note = await http('POST', `${commands()}/incidents/${id}/notes`, { text: 'Access keys of organisation accounts fail against the v1 registry.' }, sre());
       expect(note.status).toBe(201);
-      const corrected = await http('POST', `${commands()}/incidents/${id}/milestones`, { milestone: 'mitigated', at: '2026-11-16T18:00:00.000Z', note: 'The fix was rolled out at 18:00.' });
+      const corrected = await http('POST', `${commands()}/incidents/${id}/milestones`, { milestone: 'mitigated', at: '2026-11-16T18:00:00.000Z', note: 'The fix was rolled out at 18:00.' }, sre());
       expect(corrected.status).toBe(201);
       const incident = (await http('GET', `${queries()}/incidents/${id}?minPosition=${corrected.body.position}`)).body;
-      expect(incident.notes).toEqual([expect.objectContaining({ text: 'Access keys of organisation accounts fail against the v1 registry.', by: 'anonymous' })]);
-      expect(incident.milestones.mitigated).toEqual(expect.objectContaining({ at: '2026-11-16T18:00:00.000Z', source: 'operator', by: 'anonymous' }));
+      expect(incident.notes).toEqual([expect.objectContaining({ text: 'Access keys of organisation accounts fail against the v1 registry.', by: 'e2e-sre' })]);
+      expect(incident.milestones.mitigated).toEqual(expect.objectContaining({ at: '2026-11-16T18:00:00.000Z', source: 'operator', by: 'e2e-sre' }));
       expect(incident.milestones.mitigated.detector.at).toBe(facts.times.registryCircuitClosedAt);
       const md = (await http('GET', `${queries()}/incidents/${id}/postmortem`)).text;
       expect(md).toContain('The fix was rolled out at 18:00.');
@@ -197,7 +198,7 @@ describe('the reference day: incidents detected from the log, post-mortems draft
       const before = await incidentEventsIn(first.store);
       await stopApp(first.apps.orchestrator);
       first.apps.orchestrator = await startApp('orchestrator', { DATA_DIR: first.apps.dataDir, EXECUTOR_ENABLED: 'false' });
-      const detector = async () => (await http('GET', `${commands()}/incidents/detector`)).body;
+      const detector = async () => (await http('GET', `${commands()}/incidents/detector`, undefined, sre())).body;
       // The detector reports its position once it has acted on the log; wait on its own log line, not a timer.
       await new Promise<void>((resolve, reject) => {
         const check = (line: string) => /caught up with the log/.test(line) && resolve();

@@ -112,7 +112,7 @@ describe('drain API (without the executor)', () => {
     BUILD_BACKENDS: `engine1=${ENGINES.primary}?concurrency=2,engine2=${ENGINES.secondary}?concurrency=1`,
     REGISTRY_ENDPOINTS: 'primary=127.0.0.1:5000,secondary=127.0.0.1:5001',
   }));
-  const post = (path: string, body?: unknown) => http('POST', `${run.commands}${path}`, body);
+  const post = (path: string, body?: unknown) => http('POST', `${run.commands}${path}`, body, run.apps.as('sre'));
   const itemOf = (path: string, name: string) => async () => (await http('GET', `${run.commands}${path}`)).body.items.find((item: { name: string }) => item.name === name);
 
   it('drains a backend once, with the actor and reason in the event; repeating changes nothing; undrain reverses it', async () => {
@@ -120,9 +120,9 @@ describe('drain API (without the executor)', () => {
     expect(drained.status).toBe(200);
     expect(drained.body).toEqual({ kind: 'backend', name: 'engine1', drained: true, changed: true, position: expect.any(Number) });
     const [event] = await run.store.readStream('backend-engine1');
-    expect(event).toMatchObject({ type: 'BackendDrained', globalPosition: drained.body.position, data: { backend: 'engine1', drainedBy: 'anonymous', reason: 'kernel upgrade' }, metadata: { actor: 'anonymous' } });
+    expect(event).toMatchObject({ type: 'BackendDrained', globalPosition: drained.body.position, data: { backend: 'engine1', drainedBy: 'e2e-sre', reason: 'kernel upgrade' }, metadata: { actor: 'e2e-sre' } });
     const shown = await pollUntil(itemOf('/backends', 'engine1'), (item) => item.drained === true);
-    expect(shown).toMatchObject({ name: 'engine1', dockerHost: ENGINES.primary, concurrency: 2, drained: true, drainedBy: 'anonymous', drainReason: 'kernel upgrade', circuit: 'closed' });
+    expect(shown).toMatchObject({ name: 'engine1', dockerHost: ENGINES.primary, concurrency: 2, drained: true, drainedBy: 'e2e-sre', drainReason: 'kernel upgrade', circuit: 'closed' });
     expect(await itemOf('/backends', 'engine2')()).toMatchObject({ drained: false, drainedBy: null });
 
     const before = await head(run.store);
@@ -133,7 +133,7 @@ describe('drain API (without the executor)', () => {
     const undrained = await post('/backends/engine1/undrain');
     expect(undrained.body).toEqual({ kind: 'backend', name: 'engine1', drained: false, changed: true, position: expect.any(Number) });
     expect(await streamTypes(run.store, 'backend-engine1')).toEqual(['BackendDrained', 'BackendUndrained']);
-    expect((await run.store.readStream('backend-engine1'))[1].data).toEqual({ backend: 'engine1', undrainedBy: 'anonymous', reason: null });
+    expect((await run.store.readStream('backend-engine1'))[1].data).toEqual({ backend: 'engine1', undrainedBy: 'e2e-sre', reason: null });
     expect(await pollUntil(itemOf('/backends', 'engine1'), (item) => item.drained === false)).toMatchObject({ drainedBy: null, drainReason: null });
     expect((await post('/backends/engine1/undrain')).body).toMatchObject({ changed: false, position: null });
   });
@@ -141,7 +141,7 @@ describe('drain API (without the executor)', () => {
   it('drains a backend without a body (no reason)', async () => {
     const drained = await post('/backends/engine2/drain');
     expect(drained.body).toMatchObject({ changed: true });
-    expect((await run.store.readStream('backend-engine2'))[0].data).toEqual({ backend: 'engine2', drainedBy: 'anonymous', reason: null });
+    expect((await run.store.readStream('backend-engine2'))[0].data).toEqual({ backend: 'engine2', drainedBy: 'e2e-sre', reason: null });
     expect((await post('/backends/engine2/undrain')).body).toMatchObject({ changed: true });
   });
 
@@ -149,9 +149,9 @@ describe('drain API (without the executor)', () => {
     const drained = await post('/registry-endpoints/secondary/drain', { reason: 'storage migration' });
     expect(drained.body).toEqual({ kind: 'registry', name: 'secondary', drained: true, changed: true, position: expect.any(Number) });
     const [event] = await run.store.readStream('registry-endpoint-secondary');
-    expect(event).toMatchObject({ type: 'RegistryEndpointDrained', data: { endpoint: 'secondary', drainedBy: 'anonymous', reason: 'storage migration' } });
+    expect(event).toMatchObject({ type: 'RegistryEndpointDrained', data: { endpoint: 'secondary', drainedBy: 'e2e-sre', reason: 'storage migration' } });
     const shown = await pollUntil(itemOf('/registry-endpoints', 'secondary'), (item) => item.drained === true);
-    expect(shown).toMatchObject({ addr: '127.0.0.1:5001', preference: 2, drainedBy: 'anonymous', drainReason: 'storage migration' });
+    expect(shown).toMatchObject({ addr: '127.0.0.1:5001', preference: 2, drainedBy: 'e2e-sre', drainReason: 'storage migration' });
     expect(await itemOf('/registry-endpoints', 'primary')()).toMatchObject({ preference: 1, drained: false });
 
     expect((await post('/registry-endpoints/secondary/drain')).body).toMatchObject({ changed: false, position: null });
@@ -196,7 +196,7 @@ describe('queue time to live', () => {
   const run = startedApps(() => ({ ...tokenFiles, BUILD_BACKENDS: `solo=${ENGINES.primary}?concurrency=1`, QUEUE_TTL_SECONDS: '1' }));
 
   it('expires a build that waited longer than QUEUE_TTL_SECONDS behind a drained backend; it never starts', async () => {
-    expect((await http('POST', `${run.commands}/backends/solo/drain`, { reason: 'maintenance' })).body).toMatchObject({ changed: true });
+    expect((await http('POST', `${run.commands}/backends/solo/drain`, { reason: 'maintenance' }, run.apps.as('sre'))).body).toMatchObject({ changed: true });
     const queued = await http('POST', `${run.commands}/builds`, buildRequest('acme'));
     expect(queued.status).toBe(202);
     const end = await awaitBuildEvent(run.store, queued.body.buildId, ['BuildStarted', ...SETTLED], 15_000);

@@ -3,7 +3,7 @@ import { SystemClock, CryptoIdGenerator } from '@lib/shared';
 import { join } from 'node:path';
 import { ExecutorCommands } from '../apps/orchestrator/src/executor/executor-commands';
 import { RouteCommands } from '../apps/orchestrator/src/scheduling/route-commands';
-import { AppsUnderTest, http } from './support/apps';
+import { AppsUnderTest, http, withDefaultToken } from './support/apps';
 
 /**
  * The dashboards' views through both started apps. Builds are queued through the command API;
@@ -155,7 +155,7 @@ describe('dashboard views served by the projector', () => {
 
   it('streams each status change of the asked orgs as server-sent events, resumable by Last-Event-ID', async () => {
     const controller = new AbortController();
-    const response = await fetch(`${queries}/stream/builds?org=views-live`, { signal: controller.signal });
+    const response = await fetch(`${queries}/stream/builds?org=views-live`, { signal: controller.signal, headers: withDefaultToken(queries) });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     const received: { id: number; data: { buildId: string; status: string; org: string } }[] = [];
@@ -185,7 +185,7 @@ describe('dashboard views served by the projector', () => {
 
     // Resuming after the first event delivers the second again, and nothing before it.
     const resumed = new AbortController();
-    const again = await fetch(`${queries}/stream/builds?org=views-live`, { signal: resumed.signal, headers: { 'last-event-id': String(received[0].id) } });
+    const again = await fetch(`${queries}/stream/builds?org=views-live`, { signal: resumed.signal, headers: withDefaultToken(queries, { 'last-event-id': String(received[0].id) }) });
     const text = again.body!.pipeThrough(new TextDecoderStream()).getReader();
     let seen = '';
     while (!seen.includes('"status":"running"')) seen += (await text.read()).value ?? '';

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { bearer, Credentials, CredentialsRegistry, TestRole } from './credentials';
 
 /** The repository root, whether this file runs from test/support (jest) or dist/test/support (bench). */
 const ROOT = ((dir: string): string => {
@@ -14,13 +15,28 @@ const ENTRY = {
   projector: join(ROOT, 'dist/apps/projector/src/main.js'),
 };
 
-export type RunningApp = { name: keyof typeof ENTRY; url: string; process: ChildProcess; output: string[] };
+export type RunningApp = { name: keyof typeof ENTRY; url: string; process: ChildProcess; output: string[]; credentials: Credentials | null };
+
+/** This test file's credentials per data directory, and the token `http` sends to each app by default. */
+const credentials = new CredentialsRegistry();
+const defaultTokens = new Map<string, string>();
+
+/** The token `http` sends to an app unless the request carries its own Authorization header. */
+const DEFAULT_ROLE = { orchestrator: 'builder', projector: 'auditor' } as const;
 
 /**
  * Starts one compiled app as a real process on a free port and resolves with its URL once it logs
  * that it listens (no sleeps). Fails with the app's output if it exits first.
  */
-export const startApp = (name: keyof typeof ENTRY, env: Record<string, string>): Promise<RunningApp> =>
+export const startApp = async (name: keyof typeof ENTRY, env: Record<string, string>): Promise<RunningApp> => {
+  // Test principals and tokens are seeded into a SQLite data directory before its first app starts.
+  const seeded = env.DATA_DIR && !env.EVENTSTORE_CONNECTION_STRING ? await credentials.of(env.DATA_DIR) : null;
+  const app = await spawnApp(name, env, seeded);
+  if (seeded) defaultTokens.set(new URL(app.url).origin, seeded[DEFAULT_ROLE[name]]);
+  return app;
+};
+
+const spawnApp = (name: keyof typeof ENTRY, env: Record<string, string>, seeded: Credentials | null): Promise<RunningApp> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ENTRY[name]], {
       // LOG_LEVEL stays at least 'log': the "listening on" line is how the start is noticed.
@@ -31,7 +47,7 @@ export const startApp = (name: keyof typeof ENTRY, env: Record<string, string>):
     const onLine = (line: string) => {
       output.push(line);
       const match = /listening on (http:\/\/[^\s]+)/.exec(line);
-      if (match) resolve({ name, url: match[1], process: child, output });
+      if (match) resolve({ name, url: match[1], process: child, output, credentials: seeded });
     };
     createInterface({ input: child.stdout! }).on('line', onLine);
     createInterface({ input: child.stderr! }).on('line', onLine);
@@ -67,16 +83,43 @@ export class AppsUnderTest {
     return this;
   }
 
+  /** The tokens of the test principals on this installation. */
+  get credentials(): Credentials {
+    const credentials = this.orchestrator?.credentials ?? this.projector?.credentials;
+    if (!credentials) throw new Error('the apps have not started (or run on EventStoreDB): no test credentials');
+    return credentials;
+  }
+
+  /** Headers that make a request as one of the test principals (instead of the app's default). */
+  as(role: TestRole): Record<string, string> {
+    return bearer(this.credentials[role]);
+  }
+
   async stop(): Promise<void> {
     await Promise.all([stopApp(this.orchestrator), stopApp(this.projector)]);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
+/** `headers` with the app's default token unless they name an Authorization of their own ('' for none). */
+export const withDefaultToken = (url: string, headers: Record<string, string> = {}): Record<string, string> => {
+  const own = Object.keys(headers).find((key) => key.toLowerCase() === 'authorization');
+  if (own !== undefined) {
+    const { [own]: given, ...rest } = headers;
+    return given === '' ? rest : headers;
+  }
+  const token = defaultTokens.get(new URL(url).origin);
+  return token ? { ...headers, authorization: `Bearer ${token}` } : { ...headers };
+};
+
 export type HttpResult<T = any> = { status: number; headers: Headers; body: T; text: string };
 
+/**
+ * One HTTP request. Unless `headers` has an `authorization` entry (an empty string sends none), the
+ * app's default test token goes with it: the builder's to the orchestrator, the auditor's to the projector.
+ */
 export const http = async <T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> => {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const init: RequestInit = { method, headers: withDefaultToken(url, headers) };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] ??= 'application/json';

@@ -1,5 +1,5 @@
 import { EventStore } from '@lib/event-store';
-import { RunningApp, startApp, stopApp } from './apps';
+import { RunningApp, startApp, stopApp, withDefaultToken } from './apps';
 import { awaitEvent } from './events';
 
 export { awaitEvent };
@@ -58,7 +58,7 @@ export const awaitOutput = (app: RunningApp, pattern: RegExp, timeoutMs = 30_000
  * satisfies `done`; resolves with that text. The log is shared by all the attempts of a build.
  */
 export const followLogUntil = async (url: string, buildId: string, done: (text: string) => boolean): Promise<string> => {
-  const response = await fetch(`${url}/builds/${buildId}/logs?follow=true`);
+  const response = await fetch(`${url}/builds/${buildId}/logs?follow=true`, { headers: withDefaultToken(url) });
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let received = '';

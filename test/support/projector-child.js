@@ -48,6 +48,11 @@ const projection = {
     if (event.globalPosition >= killAtEvent) die(`in-evolve at event ${event.globalPosition}`);
     return buildStatusProjection.evolve(doc, event);
   },
+  // The runner folds a document's events of a batch at once; the crash point is checked for each of them.
+  evolveMany: (doc, events, id) => {
+    for (const event of events) if (event.globalPosition >= killAtEvent) die(`in-evolve at event ${event.globalPosition}`);
+    return buildStatusProjection.evolveMany(doc, events, id);
+  },
   storage: {
     ...storage,
     // Called by the read store inside its transaction, once per document, just before that document's upsert.

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AppConfig, sharedProviders, topologyFrom } from '@lib/shared';
+import { principalControllers, principalProviders } from './access/access.providers';
 import { BuildsController } from './builds/builds.controller';
 import { CancelBuildHandler } from './builds/cancel-build.handler';
 import { RetryBuildHandler } from './builds/retry-build.handler';
@@ -25,7 +26,7 @@ export class OrchestratorModule {
     return {
       module: OrchestratorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, BuildLogsController, HealthController, RoutesController, IncidentsController, ...(executor ? executorControllers : [])],
+      controllers: [BuildsController, BuildLogsController, HealthController, RoutesController, IncidentsController, ...principalControllers, ...(executor ? executorControllers : [])],
       providers: [
         ...sharedProviders(config),
         { provide: TOPOLOGY, useValue: topology },
@@ -40,6 +41,7 @@ export class OrchestratorModule {
         { provide: INCIDENT_DETECTOR_ENABLED, useValue: config.INCIDENT_DETECTOR_ENABLED === 'true' },
         IncidentDetectorService,
         IncidentOperatorHandler,
+        ...principalProviders,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AppConfig, sharedProviders } from '@lib/shared';
 import { auditProviders } from './audit/audit-queries';
@@ -12,6 +12,9 @@ import { projectorProviders } from './projector.providers';
 import { CatchUp } from './runner/catch-up.service';
 import { viewControllers, viewProviders } from './views/views';
 
+/** Every controller of the projector (each of its routes declares who may call it: access/route-access.spec.ts). */
+export const projectorControllers: Type[] = [BuildsController, ProjectionsController, HealthController, ...viewControllers, AuditController, ...incidentControllers];
+
 /** The query side: runs the projections and serves the read models. */
 @Module({})
 export class ProjectorModule {
@@ -19,7 +22,7 @@ export class ProjectorModule {
     return {
       module: ProjectorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, ProjectionsController, HealthController, ...viewControllers, AuditController, ...incidentControllers],
+      controllers: projectorControllers,
       providers: [...sharedProviders(config), ...projectorProviders(config), CatchUp, GetBuildHandler, ListBuildsHandler, GetBuildHistoryHandler, ...viewProviders, ...auditProviders, ...incidentProviders],
     };
   }

@@ -73,3 +73,52 @@ export class InvalidIncidentCommandError extends DomainError {
     super(`${command}: ${field} ${reason}`);
   }
 }
+
+// ---------------------------------------------------------------- access
+
+export class PrincipalNotFoundError extends DomainError {
+  readonly code = 'principal-not-found';
+  constructor(readonly principalId: string) {
+    super(`Principal ${principalId} does not exist`);
+  }
+}
+
+export class PrincipalAlreadyExistsError extends DomainError {
+  readonly code = 'principal-already-exists';
+  constructor(readonly principalId: string) {
+    super(`Principal ${principalId} already exists`);
+  }
+}
+
+/** A disabled principal is given no token until it is enabled again. */
+export class PrincipalDisabledError extends DomainError {
+  readonly code = 'principal-disabled';
+  constructor(
+    readonly principalId: string,
+    readonly command: string,
+  ) {
+    super(`${command} is not allowed: principal ${principalId} is disabled (enable it first)`);
+  }
+}
+
+export class ApiTokenNotFoundError extends DomainError {
+  readonly code = 'api-token-not-found';
+  constructor(
+    readonly principalId: string,
+    readonly tokenId: string,
+  ) {
+    super(`Principal ${principalId} has no token ${tokenId}`);
+  }
+}
+
+/** An access command whose content breaks a rule of roles and orgs (a builder without orgs, an admin with some, a bad id). */
+export class InvalidAccessCommandError extends DomainError {
+  readonly code = 'invalid-access-command';
+  constructor(
+    readonly command: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${command}: ${field} ${reason}`);
+  }
+}

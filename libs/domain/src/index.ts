@@ -19,3 +19,4 @@ export * from './incident.rules';
 export * from './incident.detector';
 export * from './incident.decider';
 export * from './access.events';
+export * from './access.decider';

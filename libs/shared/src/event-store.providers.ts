@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/com
 import { EVENT_STORE, EventStore, EventStoreDbEventStore, SqliteEventStore } from '@lib/event-store';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { accessProviders } from './auth/access.guard';
 import { AppConfig } from './config/app-config';
 import { Clock, SystemClock } from './ports/clock';
 import { CryptoIdGenerator, IdGenerator } from './ports/ids';
@@ -33,11 +34,12 @@ export class EventStoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** The providers both apps share (STYLE.md rule 4); each root module adds only its own. */
+/** The providers both apps share (STYLE.md rule 4), the access guard of every route among them; each root module adds only its own. */
 export const sharedProviders = (config: AppConfig): Provider[] => [
   { provide: AppConfig, useValue: config },
   { provide: Clock, useClass: SystemClock },
   { provide: IdGenerator, useClass: CryptoIdGenerator },
   { provide: EVENT_STORE, useFactory: () => createEventStore(config) },
   EventStoreLifecycle,
+  ...accessProviders(),
 ];

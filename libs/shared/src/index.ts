@@ -12,3 +12,4 @@ export * from './http/build-id.pipe';
 export * from './http/patterns';
 export * from './config/topology';
 export * from './upcasting-event-store';
+export * from './auth';

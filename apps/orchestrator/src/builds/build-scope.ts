@@ -1,5 +1,5 @@
 import { Build, BuildNotFoundError, inScope } from '@lib/domain';
-import { HttpProblem, RequestContext } from '@lib/shared';
+import { forbiddenOrg, RequestContext } from '@lib/shared';
 
 /**
  * A build of an org outside the caller's scope is, to the caller, a build that does not exist:
@@ -12,7 +12,5 @@ export const onlyBuildsInScope = (buildId: string, context: RequestContext) => (
 /** A command that names an org (queueing a build) must name one of the caller's. */
 export const assertOrgInScope = (org: string, context: RequestContext): void => {
   if (inScope(context.scope, org)) return;
-  throw new HttpProblem(403, 'forbidden-org', 'Forbidden', `This principal may not act on builds of org ${JSON.stringify(org)}`, [
-    { field: 'org', message: 'not one of the orgs this principal may act on' },
-  ]);
+  throw forbiddenOrg('org', `This principal may not act on builds of org ${JSON.stringify(org)}`);
 };

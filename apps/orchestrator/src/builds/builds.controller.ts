@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
-import { BuildIdPipe, Context, invalidField, RequestContext } from '@lib/shared';
+import { BuildIdPipe, Context, invalidField, Permit, RequestContext } from '@lib/shared';
 import { CancelBuildCommand, CancelBuildResult } from './cancel-build.handler';
 import { CancelBuildDto, QueueBuildDto } from './queue-build.dto';
 import { QueueBuildCommand } from './queue-build.handler';
@@ -14,6 +14,7 @@ export class BuildsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @Permit('builds:write')
   @HttpCode(202)
   async queue(
     @Body() body: QueueBuildDto,
@@ -30,6 +31,7 @@ export class BuildsController {
   }
 
   @Post(':buildId/cancel')
+  @Permit('builds:write')
   @HttpCode(202)
   cancel(
     @Param('buildId', BuildIdPipe) buildId: string,
@@ -40,6 +42,7 @@ export class BuildsController {
   }
 
   @Post(':buildId/retry')
+  @Permit('builds:write')
   @HttpCode(202)
   retry(
     @Param('buildId', BuildIdPipe) buildId: string,

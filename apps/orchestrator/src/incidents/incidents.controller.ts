@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { INCIDENT_MILESTONES, IncidentMilestone } from '@lib/domain';
-import { Context, IncidentIdPipe, RequestContext } from '@lib/shared';
+import { Context, IncidentIdPipe, Permit, RequestContext } from '@lib/shared';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IncidentCommandResult, IncidentOperatorCommand } from './incident-commands.handler';
 import { IncidentDetectorService } from './incident-detector.service';
@@ -35,12 +35,14 @@ export class IncidentsController {
   ) {}
 
   @Post(':incidentId/notes')
+  @Permit('incidents:write')
   @HttpCode(201)
   note(@Param('incidentId', IncidentIdPipe) incidentId: string, @Body() body: IncidentNoteDto, @Context() context: RequestContext): Promise<IncidentCommandResult> {
     return this.commands.execute(new IncidentOperatorCommand(incidentId, { type: 'AddIncidentNote', text: body.text }, context));
   }
 
   @Post(':incidentId/milestones')
+  @Permit('incidents:write')
   @HttpCode(201)
   milestone(@Param('incidentId', IncidentIdPipe) incidentId: string, @Body() body: IncidentMilestoneDto, @Context() context: RequestContext): Promise<IncidentCommandResult> {
     const request = { type: 'SetIncidentMilestone' as const, milestone: body.milestone, at: body.at, note: body.note ?? null };
@@ -49,6 +51,7 @@ export class IncidentsController {
 
   /** The detector's progress: where it is in the log, and what it has open right now. */
   @Get('detector')
+  @Permit('operations:read')
   status() {
     return { enabled: this.detector.enabled, position: this.detector.position, rules: this.detector.rules.map((rule) => rule.name), open: this.detector.open };
   }

@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { buildStream, BuildNotFoundError, inScope } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { BuildIdPipe, Context, invalidField, RequestContext } from '@lib/shared';
+import { BuildIdPipe, Context, invalidField, Permit, RequestContext } from '@lib/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BuildLogStore } from './build-log.store';
 import { followBuildLog } from './build-log.follower';
@@ -22,6 +22,7 @@ export class BuildLogsController {
    * `end` event with the build's final status.
    */
   @Get(':buildId/logs')
+  @Permit('builds:read')
   async logsOf(
     @Param('buildId', BuildIdPipe) buildId: string,
     @Query('follow') follow: string | undefined,

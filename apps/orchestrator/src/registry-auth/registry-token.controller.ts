@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AppConfig, Clock, HttpProblem } from '@lib/shared';
+import { AppConfig, Clock, HttpProblem, Public } from '@lib/shared';
 import { AccessKeys } from './access-keys';
 import { grantAccess, parseScopes } from './registry-scope';
 import { RegistryTokenSigner } from './registry-token.signer';
@@ -32,7 +32,9 @@ export class RegistryTokenController {
     private readonly config: AppConfig,
   ) {}
 
+  /** Public as far as API tokens go: the engine authenticates here with a build's access key (HTTP Basic). */
   @Get('token')
+  @Public()
   token(
     @Headers('authorization') authorization: string | undefined,
     @Query('service') service: unknown,

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { RouteKind } from '@lib/domain';
-import { Context, HttpProblem, RequestContext, Topology } from '@lib/shared';
+import { Context, HttpProblem, Permit, RequestContext, Topology } from '@lib/shared';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { ClusterViewService, TOPOLOGY } from '../scheduling/cluster-view.service';
 import { DrainRouteCommand, DrainRouteResult } from './drain-route.handler';
@@ -26,6 +26,7 @@ export class RoutesController {
   ) {}
 
   @Get('backends')
+  @Permit('routes:read')
   backends() {
     const active = this.cluster.view.withStatus('running', 'pushing');
     return {
@@ -40,6 +41,7 @@ export class RoutesController {
   }
 
   @Get('registry-endpoints')
+  @Permit('routes:read')
   endpoints() {
     const pushing = this.cluster.view.withStatus('pushing');
     return {
@@ -54,24 +56,28 @@ export class RoutesController {
   }
 
   @Post('backends/:name/drain')
+  @Permit('routes:write')
   @HttpCode(200)
   drainBackend(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('backend', name, true, body?.reason ?? null, context);
   }
 
   @Post('backends/:name/undrain')
+  @Permit('routes:write')
   @HttpCode(200)
   undrainBackend(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('backend', name, false, body?.reason ?? null, context);
   }
 
   @Post('registry-endpoints/:name/drain')
+  @Permit('routes:write')
   @HttpCode(200)
   drainEndpoint(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('registry', name, true, body?.reason ?? null, context);
   }
 
   @Post('registry-endpoints/:name/undrain')
+  @Permit('routes:write')
   @HttpCode(200)
   undrainEndpoint(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('registry', name, false, body?.reason ?? null, context);

@@ -2,7 +2,7 @@ import { SqliteEventStore, EventStore, RecordedEvent } from '@lib/event-store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditCriteria, openAuditScan } from './audit-scan';
+import { AuditCriteria, openAuditScan, WHOLE_LOG } from './audit-scan';
 import { parseLogPoint } from './log-point';
 import { SAMPLE_ORG_EVENTS, timeOf, writeSampleLog } from './testing/sample-log';
 
@@ -36,7 +36,7 @@ const counting = (inner: EventStore) => {
 
 const scanned = async (criteria: AuditCriteria, pageSize = 4, source: EventStore = store): Promise<RecordedEvent[]> => {
   const events: RecordedEvent[] = [];
-  for await (const page of (await openAuditScan(source, criteria, pageSize)).pages) events.push(...page);
+  for await (const page of (await openAuditScan(source, criteria, WHOLE_LOG, pageSize)).pages) events.push(...page);
   return events;
 };
 const point = (value: string) => parseLogPoint(value)!;
@@ -93,7 +93,7 @@ describe('scanning the log for an audit', () => {
     const other = new SqliteEventStore({ path: join(dir, 'growing.sqlite') });
     try {
       await writeSampleLog(other);
-      const scan = await openAuditScan(other, {}, 5);
+      const scan = await openAuditScan(other, {}, WHOLE_LOG, 5);
       await writeSampleLog(other);
       const events: RecordedEvent[] = [];
       for await (const page of scan.pages) events.push(...page);
@@ -106,7 +106,7 @@ describe('scanning the log for an audit', () => {
 
   it('reads no further page once its consumer stops', async () => {
     const { store: watched, counter } = counting(store);
-    const scan = await openAuditScan(watched, {}, 2);
+    const scan = await openAuditScan(watched, {}, WHOLE_LOG, 2);
     for await (const page of scan.pages) {
       expect(page).toHaveLength(2);
       break;

@@ -1,4 +1,4 @@
-import { BuildEvent, BuildNotFoundError, buildStream } from '@lib/domain';
+import { BuildEvent, BuildNotFoundError, buildStream, OrgScope } from '@lib/domain';
 import { BUILD_ID, buildCanceled, buildQueued, buildStarted, history } from '@lib/domain/testing/build.fixtures';
 import { EventStore, ReadStreamOptions, RecordedEvent } from '@lib/event-store';
 import { evolveBuildStatus } from '../projections/build-status.projection';
@@ -23,6 +23,7 @@ const storeOf = (events: readonly RecordedEvent[]) => {
 };
 
 const point = (value: string) => parseLogPoint(value)!;
+const UNSCOPED: OrgScope = { kind: 'all' };
 
 describe("a build's events up to a point", () => {
   const log = recorded(history.canceled()); // queued 09:00 at 10, started 09:01 at 12, canceled 09:08 at 14
@@ -71,13 +72,22 @@ describe('the status view as of a point', () => {
   it('is null before the build was queued, and the error then says whether it exists at all', async () => {
     expect(foldBuildStatus(BUILD_ID, [])).toBeNull();
     const { store } = storeOf(recorded(history.queued()));
-    const notYet = await buildMissing(store, BUILD_ID, '2020-01-01T00:00:00Z');
+    const notYet = await buildMissing(store, BUILD_ID, UNSCOPED, '2020-01-01T00:00:00Z');
     expect(notYet).toBeInstanceOf(BuildNotYetQueuedError);
     expect(notYet).toBeInstanceOf(BuildNotFoundError);
     expect(notYet.message).toBe(`Build ${BUILD_ID} did not exist as of 2020-01-01T00:00:00Z`);
-    const never = await buildMissing(storeOf([]).store, BUILD_ID, '5');
+    const never = await buildMissing(storeOf([]).store, BUILD_ID, UNSCOPED, '5');
     expect(never).not.toBeInstanceOf(BuildNotYetQueuedError);
     expect(never.message).toBe(`Build ${BUILD_ID} does not exist`);
+  });
+
+  it('given a scope without the build\'s org, says it does not exist rather than that it did not exist yet', async () => {
+    const { store } = storeOf(recorded(history.queued())); // of acme
+    const otherOrgs: OrgScope = { kind: 'orgs', orgs: new Set(['globex']) };
+    const hidden = await buildMissing(store, BUILD_ID, otherOrgs, '2020-01-01T00:00:00Z');
+    expect(hidden).not.toBeInstanceOf(BuildNotYetQueuedError);
+    expect(hidden.message).toBe(`Build ${BUILD_ID} does not exist`);
+    expect(await buildMissing(store, BUILD_ID, { kind: 'orgs', orgs: new Set(['acme']) }, '2020-01-01T00:00:00Z')).toBeInstanceOf(BuildNotYetQueuedError);
   });
 });
 

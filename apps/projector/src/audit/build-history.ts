@@ -1,5 +1,6 @@
-import { BuildNotFoundError, buildStream } from '@lib/domain';
+import { BuildNotFoundError, buildStream, inScope, OrgScope } from '@lib/domain';
 import { EventStore, RecordedEvent } from '@lib/event-store';
+import { orgOfBuildEvent } from '../access/read-scope';
 import { buildStatusProjection, BuildStatusView } from '../projections/build-status.projection';
 import { handles } from '../projections/projection';
 import { isAtOrBefore, LogPoint } from './log-point';
@@ -14,11 +15,15 @@ export class BuildNotYetQueuedError extends BuildNotFoundError {
   }
 }
 
-/** The error for a build with nothing to show up to `asOf`: it did not exist yet, or does not exist. */
-export const buildMissing = async (store: EventStore, buildId: string, asOf?: string): Promise<BuildNotFoundError> =>
-  asOf !== undefined && (await store.readStream(buildStream(buildId), { maxCount: 1 })).length > 0
-    ? new BuildNotYetQueuedError(buildId, asOf)
-    : new BuildNotFoundError(buildId);
+/**
+ * The error for a build with nothing to show up to `asOf`: it did not exist yet, or does not exist.
+ * A build of an org out of `scope` does not exist, whenever it was queued.
+ */
+export const buildMissing = async (store: EventStore, buildId: string, scope: OrgScope, asOf?: string): Promise<BuildNotFoundError> => {
+  if (asOf === undefined) return new BuildNotFoundError(buildId);
+  const [first] = await store.readStream(buildStream(buildId), { maxCount: 1 });
+  return first && inScope(scope, orgOfBuildEvent(first)) ? new BuildNotYetQueuedError(buildId, asOf) : new BuildNotFoundError(buildId);
+};
 
 /**
  * The build's events up to `until` (all of them without it): the longest prefix of its stream whose

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventStore, RecordedEvent } from '@lib/event-store';
 import Fastify, { FastifyInstance } from 'fastify';
-import { openAuditScan } from './audit-scan';
+import { openAuditScan, WHOLE_LOG } from './audit-scan';
 import { HEAD_POSITION_HEADER, sendNdjson } from './ndjson';
 
 const event = (globalPosition: number): RecordedEvent => ({
@@ -30,7 +30,7 @@ const logOf = (head: number, failAt?: number) => {
 
 /** The scan's pages, with a promise that resolves when the scan is over (finished or stopped). */
 const watched = async (store: EventStore, progress: { scanEnded?: Promise<void> }) => {
-  const scan = await openAuditScan(store, {}, 50);
+  const scan = await openAuditScan(store, {}, WHOLE_LOG, 50);
   let ended!: () => void;
   progress.scanEnded = new Promise((resolve) => (ended = resolve));
   async function* pages() {

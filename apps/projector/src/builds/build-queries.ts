@@ -1,8 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { BuildNotFoundError, buildStream } from '@lib/domain';
+import { buildStream, OrgScope } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { invalidField } from '@lib/shared';
+import { orgsToRead, visibleBuild, visibleBuildEvents } from '../access/read-scope';
 import { BuildHistoryEntry, historyEntryOf } from '../audit/build-history';
 import { buildStatusProjection, BuildStatusView, queueKeyOf } from '../projections/build-status.projection';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
@@ -19,19 +20,19 @@ export type { BuildHistoryEntry };
 
 export type BuildPage = { items: BuildStatusView[]; nextCursor: string | null };
 
-
+/** Each query carries the scope of the principal asking: a build out of it is a build that does not exist. */
 export class GetBuildQuery extends Query<BuildStatusView> {
-  constructor(readonly buildId: string) {
+  constructor(readonly buildId: string, readonly scope: OrgScope) {
     super();
   }
 }
 export class ListBuildsQuery extends Query<BuildPage> {
-  constructor(readonly filter: ListBuildsQueryDto) {
+  constructor(readonly filter: ListBuildsQueryDto, readonly scope: OrgScope) {
     super();
   }
 }
 export class GetBuildHistoryQuery extends Query<BuildHistoryEntry[]> {
-  constructor(readonly buildId: string) {
+  constructor(readonly buildId: string, readonly scope: OrgScope) {
     super();
   }
 }
@@ -39,22 +40,22 @@ export class GetBuildHistoryQuery extends Query<BuildHistoryEntry[]> {
 @QueryHandler(GetBuildQuery)
 export class GetBuildHandler implements IQueryHandler<GetBuildQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
-  async execute({ buildId }: GetBuildQuery): Promise<BuildStatusView> {
-    const view = (await this.readStore.get(buildStatusProjection, buildId)) as BuildStatusView | null;
-    if (!view) throw new BuildNotFoundError(buildId);
-    return view;
+  async execute({ buildId, scope }: GetBuildQuery): Promise<BuildStatusView> {
+    return visibleBuild(scope, buildId, (await this.readStore.get(buildStatusProjection, buildId)) as BuildStatusView | null);
   }
 }
 
 @QueryHandler(ListBuildsQuery)
 export class ListBuildsHandler implements IQueryHandler<ListBuildsQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore) {}
-  async execute({ filter }: ListBuildsQuery): Promise<BuildPage> {
+  async execute({ filter, scope }: ListBuildsQuery): Promise<BuildPage> {
     const limit = filter.limit ?? 50;
     const before = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
     if (before === null) throw invalidField('cursor', 'must be a value returned as nextCursor');
+    // `org` narrows the scope and never widens it; without it, a scoped principal lists its own orgs.
+    const orgs = orgsToRead(scope, 'org', filter.org);
     const equals = {
-      ...(filter.org ? { org: filter.org } : {}),
+      ...(orgs !== null ? { org: orgs } : {}),
       ...(filter.repo ? { repo: filter.repo } : {}),
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.backend ? { backend: filter.backend } : {}),
@@ -75,9 +76,7 @@ export class ListBuildsHandler implements IQueryHandler<ListBuildsQuery> {
 @QueryHandler(GetBuildHistoryQuery)
 export class GetBuildHistoryHandler implements IQueryHandler<GetBuildHistoryQuery> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
-  async execute({ buildId }: GetBuildHistoryQuery): Promise<BuildHistoryEntry[]> {
-    const events = await this.store.readStream(buildStream(buildId));
-    if (events.length === 0) throw new BuildNotFoundError(buildId);
-    return events.map(historyEntryOf);
+  async execute({ buildId, scope }: GetBuildHistoryQuery): Promise<BuildHistoryEntry[]> {
+    return visibleBuildEvents(scope, buildId, await this.store.readStream(buildStream(buildId))).map(historyEntryOf);
   }
 }

@@ -1,6 +1,6 @@
 import { RecordedEvent } from '@lib/event-store';
 import { AppConfig } from '@lib/shared';
-import { openAuditScan } from '../audit/audit-scan';
+import { openAuditScan, WHOLE_LOG } from '../audit/audit-scan';
 import { toAuditLine } from '../audit/audit-line';
 import { AuditEventsQueryDto, criteriaOf } from '../audit/audit.dto';
 import { describeStore, exitCodeOf, openRecordedStore, parseOptions, validateOptions } from '../audit/cli-support';
@@ -37,7 +37,8 @@ const run = async (args: readonly string[], config: AppConfig): Promise<number> 
   return exitCodeOf(async () => {
     const store = await openRecordedStore(config, { mustExist: true });
     try {
-      const scan = await openAuditScan(store, criteria);
+      // The operator at the machine can read the store itself: the export holds the whole log.
+      const scan = await openAuditScan(store, criteria, WHOLE_LOG);
       const sink = out === '-' ? stdoutSink() : await atomicFileSink(out);
       const written = await writeAll(scan.pages, sink).catch(async (error: unknown) => {
         await sink.abort();

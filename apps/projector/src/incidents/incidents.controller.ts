@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { invalidField, UUID_PATTERN } from '@lib/shared';
+import { invalidField, Permit, UUID_PATTERN } from '@lib/shared';
 import type { FastifyReply } from 'fastify';
 import { CatchUp } from '../runner/catch-up.service';
 import { FailureAnalysis, GetFailureAnalysisQuery, GetTopAccountsQuery, TopAccounts } from './failure-analysis.queries';
@@ -18,7 +18,10 @@ const incidentId = (id: string): string => {
   return id;
 };
 
-/** Incidents, their post-mortem drafts, and the SREs' analyses of failures and response times. */
+/**
+ * Incidents, their post-mortem drafts, and the SREs' analyses of failures and response times. For
+ * unscoped roles only (incidents:read): an incident adds up the builds of many orgs.
+ */
 @Controller('incidents')
 export class IncidentsController {
   constructor(
@@ -27,26 +30,31 @@ export class IncidentsController {
   ) {}
 
   @Get()
+  @Permit('incidents:read')
   list(@Query() filter: ListIncidentsQueryDto): Promise<IncidentPage> {
     return this.queries.execute(new ListIncidentsQuery(filter));
   }
 
   @Get('analysis/failures')
+  @Permit('incidents:read')
   failures(@Query() query: FailureAnalysisQueryDto): Promise<FailureAnalysis> {
     return this.queries.execute(new GetFailureAnalysisQuery({ ...query, bucket: query.bucket ?? 'hour' }));
   }
 
   @Get('analysis/top-accounts')
+  @Permit('incidents:read')
   topAccounts(@Query() query: TopAccountsQueryDto): Promise<TopAccounts> {
     return this.queries.execute(new GetTopAccountsQuery({ ...query, limit: query.limit ?? 10 }));
   }
 
   @Get('analysis/response-times')
+  @Permit('incidents:read')
   responseTimes(@Query() query: ResponseTimesQueryDto): Promise<ResponseTimesReport> {
     return this.queries.execute(new GetResponseTimesQuery(query));
   }
 
   @Get(':id')
+  @Permit('incidents:read')
   async get(@Param('id') id: string, @Query() query: GetIncidentQueryDto): Promise<IncidentView> {
     const incident = incidentId(id);
     if (query.minPosition !== undefined) await this.catchUp.reach(query.minPosition);
@@ -54,6 +62,7 @@ export class IncidentsController {
   }
 
   @Get(':id/postmortem')
+  @Permit('incidents:read')
   async postmortem(@Param('id') id: string, @Query() query: PostmortemQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | Postmortem> {
     const incident = incidentId(id);
     if (query.minPosition !== undefined) await this.catchUp.reach(query.minPosition);

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { Clock } from '@lib/shared';
+import { Clock, Permit } from '@lib/shared';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
 import { ProjectionRunner } from '../runner/projection-runner';
 
@@ -27,6 +27,7 @@ export class ProjectionsController {
   ) {}
 
   @Get()
+  @Permit('operations:read')
   async list(): Promise<{ headPosition: number; projections: ProjectionStatus[] }> {
     const headPosition = await this.store.headPosition();
     const records = new Map((await this.readStore.checkpoints()).map((record) => [record.name, record]));

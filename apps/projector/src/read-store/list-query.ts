@@ -17,7 +17,9 @@ export const listSql = (view: string, query: ListQuery, dialect: Dialect): { sql
   const where: string[] = [];
   for (const [column, value] of Object.entries(query.equals)) {
     const values: readonly ColumnValue[] = Array.isArray(value) ? value : [value];
-    if (values.length === 1) where.push(`${quoted(column)} = ${param(values[0])}`);
+    // Any of no values: nothing matches (an org scope of no orgs, say), as `IN ()` would say were it SQL.
+    if (values.length === 0) where.push('1 = 0');
+    else if (values.length === 1) where.push(`${quoted(column)} = ${param(values[0])}`);
     else if (dialect === 'postgres') where.push(`${quoted(column)} = ANY(${param(values)})`);
     else where.push(`${quoted(column)} IN (${values.map((v) => param(v)).join(', ')})`);
   }

@@ -34,7 +34,7 @@ export type ProjectionChanges = GenerationTarget &
   }>;
 
 export type ListQuery = Readonly<{
-  /** column → one value or any of several */
+  /** column → one value, or any of several (an empty list matches nothing) */
   equals: Readonly<Record<string, ColumnValue | readonly ColumnValue[]>>;
   /** column → inclusive bounds (either may be absent): time ranges, say. */
   ranges?: Readonly<Record<string, Readonly<{ from?: ColumnValue; to?: ColumnValue }>>>;

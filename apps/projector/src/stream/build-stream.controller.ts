@@ -1,7 +1,8 @@
 import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
-import { BUILD_STREAM_PREFIX, BuildEvent, BuildStatus } from '@lib/domain';
+import { BUILD_STREAM_PREFIX, BuildEvent, BuildStatus, OrgScope } from '@lib/domain';
 import { EVENT_STORE, EventStore, RecordedEvent } from '@lib/event-store';
-import { invalidField, SLUG } from '@lib/shared';
+import { Context, invalidField, Permit, RequestContext, SLUG } from '@lib/shared';
+import { orgInScope } from '../access/read-scope';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsOptional, Matches } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -65,6 +66,20 @@ export class BuildStreamQueryDto {
 
 const KEEP_ALIVE_MS = 15_000;
 
+/**
+ * The orgs whose changes a stream carries: those asked for, each of which must be in scope (403
+ * otherwise), else the scope's own; null for every org (an unscoped principal asking for none).
+ */
+export const streamedOrgs = (scope: OrgScope, requested: readonly string[] | undefined): ReadonlySet<string> | null =>
+  requested ? new Set(requested.map((org) => orgInScope(scope, 'org', org))) : scope.kind === 'all' ? null : scope.orgs;
+
+/** The server-sent events of a batch: one per status change of a build of the orgs streamed. */
+export const statusEventsOf = (events: readonly RecordedEvent[], orgs: ReadonlySet<string> | null): string =>
+  events
+    .filter((event) => orgs === null || orgs.has(String(event.data.org)))
+    .map((event) => `id: ${event.globalPosition}\nevent: status\ndata: ${JSON.stringify(statusChangeOf(event))}\n\n`)
+    .join('');
+
 @Controller('stream')
 export class BuildStreamController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
@@ -73,17 +88,21 @@ export class BuildStreamController {
    * Server-sent events: one `status` event per build status change, from now on (or, with
    * Last-Event-ID, from just after that global position), optionally only for some orgs. The event
    * id is the global position of the change. A comment every 15 s keeps idle connections open.
+   * Only the builds of the orgs in the principal's scope; naming another org is refused before the
+   * stream opens.
    */
   @Get('builds')
+  @Permit('builds:read')
   async builds(
     @Query() query: BuildStreamQueryDto,
+    @Context() context: RequestContext,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
     if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) throw invalidField('Last-Event-ID', 'must be a global position sent as an event id');
+    const orgs = streamedOrgs(context.scope, query.org);
     const after = lastEventId === undefined ? await this.store.headPosition() : Number(lastEventId);
-    const orgs = query.org ? new Set(query.org) : null;
     reply.hijack();
     const closed = new AbortController();
     request.raw.once('close', () => closed.abort());
@@ -93,10 +112,8 @@ export class BuildStreamController {
     try {
       const batches = this.store.subscribeToAll({ afterPosition: after, filter: { streamPrefixes: [BUILD_STREAM_PREFIX], eventTypes: STATUS_EVENTS }, signal: closed.signal });
       for await (const batch of batches) {
-        const lines = batch.events
-          .filter((event) => orgs === null || orgs.has(String(event.data.org)))
-          .map((event) => `id: ${event.globalPosition}\nevent: status\ndata: ${JSON.stringify(statusChangeOf(event))}\n\n`);
-        if (lines.length > 0) reply.raw.write(lines.join(''));
+        const lines = statusEventsOf(batch.events, orgs);
+        if (lines.length > 0) reply.raw.write(lines);
       }
     } finally {
       clearInterval(keepAlive);

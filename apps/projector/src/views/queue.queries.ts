@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { BuildNotFoundError } from '@lib/domain';
-import { Clock } from '@lib/shared';
+import { inScope, OrgScope } from '@lib/domain';
+import { Clock, HttpProblem } from '@lib/shared';
+import { visibleBuild } from '../access/read-scope';
 import { buildStatusProjection, BuildStatusView } from '../projections/build-status.projection';
 import { OrgQueue, queueProjection, QueuedEntry } from '../projections/queue.projection';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
@@ -20,25 +21,33 @@ const MAX_ORGS = 100_000;
 /** Waiting since `readySince`, in seconds (0 while a retry's not-before time is still ahead). */
 const waitSeconds = (entry: QueuedEntry, now: number): number => Math.max(0, (now - Date.parse(entry.readySince)) / 1000);
 
-export class GetQueueOverviewQuery extends Query<QueueOverview> {}
+/** Only the orgs in the principal's scope; backends are counted over those orgs' builds alone. */
+export class GetQueueOverviewQuery extends Query<QueueOverview> {
+  constructor(readonly scope: OrgScope) {
+    super();
+  }
+}
 export class GetOrgQueueQuery extends Query<OrgQueueDetail> {
-  constructor(readonly org: string) {
+  constructor(readonly org: string, readonly scope: OrgScope) {
     super();
   }
 }
 export class GetQueuePositionQuery extends Query<QueuePosition> {
-  constructor(readonly buildId: string) {
+  constructor(readonly buildId: string, readonly scope: OrgScope) {
     super();
   }
 }
+
+/** An org out of scope: a 404 that depends on the scope alone (an org in scope with no queue has an empty one). */
+export const orgNotFound = (org: string): HttpProblem => new HttpProblem(404, 'org-not-found', 'Not found', `Org ${JSON.stringify(org)} not found`);
 
 @QueryHandler(GetQueueOverviewQuery)
 export class GetQueueOverviewHandler implements IQueryHandler<GetQueueOverviewQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
 
-  async execute(): Promise<QueueOverview> {
+  async execute({ scope }: GetQueueOverviewQuery): Promise<QueueOverview> {
     const now = this.clock.now().getTime();
-    const stored = (await this.readStore.list(queueProjection, { equals: {}, orderBy: 'queued', limit: MAX_ORGS })) as OrgQueue[];
+    const stored = await this.queuesIn(scope);
     // An org whose only build awaits its retry decision has nothing waiting or running to show.
     const queues = stored.filter((queue) => queue.queued.length > 0 || queue.running.length > 0);
     const backends = new Map<string, { backend: string; running: number; pushing: number; orgs: Set<string> }>();
@@ -68,6 +77,13 @@ export class GetQueueOverviewHandler implements IQueryHandler<GetQueueOverviewQu
       backends: [...backends.values()].map(({ orgs: users, ...rest }) => ({ ...rest, orgs: users.size })).sort((a, b) => a.backend.localeCompare(b.backend)),
     };
   }
+
+  /** Every org's queue, or (a scoped principal) the queues of its orgs only, read one by one. */
+  private async queuesIn(scope: OrgScope): Promise<OrgQueue[]> {
+    if (scope.kind === 'all') return (await this.readStore.list(queueProjection, { equals: {}, orderBy: 'queued', limit: MAX_ORGS })) as OrgQueue[];
+    const queues = await Promise.all([...scope.orgs].map((org) => this.readStore.get(queueProjection, org) as Promise<OrgQueue | null>));
+    return queues.filter((queue): queue is OrgQueue => queue !== null);
+  }
 }
 
 const sum = <K extends 'queued' | 'ready' | 'running'>(rows: OrgQueueSummary[], key: K): number => rows.reduce((total, row) => total + row[key], 0);
@@ -76,7 +92,8 @@ const sum = <K extends 'queued' | 'ready' | 'running'>(rows: OrgQueueSummary[], 
 export class GetOrgQueueHandler implements IQueryHandler<GetOrgQueueQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
 
-  async execute({ org }: GetOrgQueueQuery): Promise<OrgQueueDetail> {
+  async execute({ org, scope }: GetOrgQueueQuery): Promise<OrgQueueDetail> {
+    if (!inScope(scope, org)) throw orgNotFound(org);
     const now = this.clock.now().getTime();
     const queue = ((await this.readStore.get(queueProjection, org)) as OrgQueue | null) ?? { org, queued: [], running: [], awaitingRetry: [], lastPosition: 0 };
     return {
@@ -95,9 +112,8 @@ export class GetOrgQueueHandler implements IQueryHandler<GetOrgQueueQuery> {
 export class GetQueuePositionHandler implements IQueryHandler<GetQueuePositionQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
 
-  async execute({ buildId }: GetQueuePositionQuery): Promise<QueuePosition> {
-    const build = (await this.readStore.get(buildStatusProjection, buildId)) as BuildStatusView | null;
-    if (!build) throw new BuildNotFoundError(buildId);
+  async execute({ buildId, scope }: GetQueuePositionQuery): Promise<QueuePosition> {
+    const build = visibleBuild(scope, buildId, (await this.readStore.get(buildStatusProjection, buildId)) as BuildStatusView | null);
     const now = this.clock.now().getTime();
     const queue = (await this.readStore.get(queueProjection, build.org)) as OrgQueue | null;
     const line = queue?.queued ?? [];

@@ -1,11 +1,18 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { RouteKind } from '@lib/domain';
+import { OrgScope, RouteKind } from '@lib/domain';
 import { Clock } from '@lib/shared';
 import { RECENT_MINUTES, routesProjection, RouteView } from '../projections/routes.projection';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
 
-export type RouteSummary = Omit<RouteView, 'minutes' | 'state'> & {
+type Failure = NonNullable<RouteView['lastFailure']>;
+
+/**
+ * A scoped principal sees how a route is doing, not whose build failed on it nor why (the build
+ * and its message belong to an org it may not see), nor which operator drained it.
+ */
+export type RouteSummary = Omit<RouteView, 'minutes' | 'state' | 'lastFailure'> & {
+  lastFailure: Failure | Pick<Failure, 'failureClass' | 'at'> | null;
   circuit: RouteView['state']['circuit'];
   circuitSince: string | null;
   openedAt: string | null;
@@ -20,10 +27,19 @@ export class ListRoutesQuery extends Query<{ items: RouteSummary[] }> {
   constructor(
     readonly kind: RouteKind,
     readonly minutes: number,
+    readonly scope: OrgScope,
   ) {
     super();
   }
 }
+
+/** What a scoped principal may see of a route: failure details and the draining operator left out. */
+const forScope = (summary: RouteSummary, scope: OrgScope): RouteSummary =>
+  scope.kind === 'all' ? summary : {
+    ...summary,
+    lastFailure: summary.lastFailure && { failureClass: summary.lastFailure.failureClass, at: summary.lastFailure.at },
+    drainedBy: null,
+  };
 
 export const MAX_RECENT_MINUTES = RECENT_MINUTES;
 
@@ -31,7 +47,7 @@ export const MAX_RECENT_MINUTES = RECENT_MINUTES;
 export class ListRoutesHandler implements IQueryHandler<ListRoutesQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
 
-  async execute({ kind, minutes }: ListRoutesQuery): Promise<{ items: RouteSummary[] }> {
+  async execute({ kind, minutes, scope }: ListRoutesQuery): Promise<{ items: RouteSummary[] }> {
     const views = (await this.readStore.list(routesProjection, { equals: { kind }, orderBy: 'name', ascending: true, limit: 10_000 })) as RouteView[];
     const since = Math.floor(this.clock.now().getTime() / 60_000) * 60_000 - (minutes - 1) * 60_000;
     return {
@@ -40,7 +56,7 @@ export class ListRoutesHandler implements IQueryHandler<ListRoutesQuery> {
         const ok = recent.reduce((total, [, counts]) => total + counts.ok, 0);
         const failed = recent.reduce((total, [, counts]) => total + counts.failed, 0);
         const rate = (part: number) => (ok + failed === 0 ? null : Math.round((part / (ok + failed)) * 1000) / 1000);
-        return {
+        return forScope({
           ...view,
           circuit: state.circuit,
           circuitSince: state.circuitSince,
@@ -49,7 +65,7 @@ export class ListRoutesHandler implements IQueryHandler<ListRoutesQuery> {
           drainedBy: state.drainedBy,
           drainReason: state.drainReason,
           recent: { minutes, ok, failed, successRate: rate(ok), failureRate: rate(failed) },
-        };
+        }, scope);
       }),
     };
   }

@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { FailureClass } from '@lib/domain';
+import { FailureClass, OrgScope } from '@lib/domain';
 import { Clock, invalidField } from '@lib/shared';
+import { forbiddenOrg, orgInScope } from '../access/read-scope';
 import { BUCKET_MS, BucketSize, bucketStart, BuildStats, buildStatsProjection, StatsDimension } from '../projections/build-stats.projection';
 import { merge, Percentiles, percentiles } from '../projections/histogram';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
@@ -54,17 +55,36 @@ export const figuresOf = (stats: readonly BuildStats[]): StatsFigures => {
 };
 
 export class GetStatsQuery extends Query<StatsReport> {
-  constructor(readonly request: StatsRequest) {
+  constructor(readonly request: StatsRequest, readonly scope: OrgScope) {
     super();
   }
 }
+
+/** The query parameter that names each dimension (`all` is asked for by naming none: org is the one to name). */
+const PARAMETER_OF: Readonly<Record<StatsDimension, string>> = { all: 'org', org: 'org', backend: 'backend', endpoint: 'endpoint' };
+
+/**
+ * A scoped principal reads the statistics of one of its orgs only: those of everything, of a backend
+ * or of an endpoint add up every org's builds.
+ */
+const assertStatsInScope = ({ dimension, key }: StatsRequest, scope: OrgScope): void => {
+  if (scope.kind === 'all') return;
+  if (dimension === 'org') {
+    orgInScope(scope, 'org', key);
+    return;
+  }
+  const what = dimension === 'all' ? 'Statistics of all builds' : `Statistics by ${dimension}`;
+  throw forbiddenOrg(PARAMETER_OF[dimension], `${what} add up every org's builds; this principal may read those of its own orgs only (name one with org=)`,
+    'name one of the orgs this principal may read with org= instead');
+};
 
 /** Statistics per time bucket over [from, to] (default: the last 24 buckets up to now). */
 @QueryHandler(GetStatsQuery)
 export class GetStatsHandler implements IQueryHandler<GetStatsQuery> {
   constructor(@Inject(READ_STORE) private readonly readStore: ReadStore, private readonly clock: Clock) {}
 
-  async execute({ request }: GetStatsQuery): Promise<StatsReport> {
+  async execute({ request, scope }: GetStatsQuery): Promise<StatsReport> {
+    assertStatsInScope(request, scope);
     const { bucket, dimension, key } = request;
     const to = bucketStart(bucket, request.to ?? this.clock.now().toISOString());
     const from = bucketStart(bucket, request.from ?? new Date(Date.parse(to) - (DEFAULT_BUCKETS - 1) * BUCKET_MS[bucket]).toISOString());

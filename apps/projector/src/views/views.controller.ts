@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { BuildIdPipe, invalidField, SLUG } from '@lib/shared';
+import { BuildIdPipe, Context, invalidField, Permit, RequestContext, SLUG } from '@lib/shared';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, MaxLength, Min } from 'class-validator';
 import { BUCKET_SIZES, BucketSize } from '../projections/build-stats.projection';
@@ -42,37 +42,43 @@ export class ViewsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get('queue')
-  queue(): Promise<QueueOverview> {
-    return this.queries.execute(new GetQueueOverviewQuery());
+  @Permit('builds:read')
+  queue(@Context() context: RequestContext): Promise<QueueOverview> {
+    return this.queries.execute(new GetQueueOverviewQuery(context.scope));
   }
 
   @Get('queue/orgs/:org')
-  orgQueue(@Param('org') org: string): Promise<OrgQueueDetail> {
+  @Permit('builds:read')
+  orgQueue(@Param('org') org: string, @Context() context: RequestContext): Promise<OrgQueueDetail> {
     if (!SLUG.test(org) || org.length > 64) throw invalidField('org', 'must be an org slug');
-    return this.queries.execute(new GetOrgQueueQuery(org));
+    return this.queries.execute(new GetOrgQueueQuery(org, context.scope));
   }
 
   @Get('queue/builds/:buildId')
-  queuePosition(@Param('buildId', BuildIdPipe) buildId: string): Promise<QueuePosition> {
-    return this.queries.execute(new GetQueuePositionQuery(buildId));
+  @Permit('builds:read')
+  queuePosition(@Param('buildId', BuildIdPipe) buildId: string, @Context() context: RequestContext): Promise<QueuePosition> {
+    return this.queries.execute(new GetQueuePositionQuery(buildId, context.scope));
   }
 
   @Get('backends')
-  backends(@Query() query: RoutesQueryDto): Promise<{ items: RouteSummary[] }> {
-    return this.queries.execute(new ListRoutesQuery('backend', query.minutes ?? 15));
+  @Permit('routes:read')
+  backends(@Query() query: RoutesQueryDto, @Context() context: RequestContext): Promise<{ items: RouteSummary[] }> {
+    return this.queries.execute(new ListRoutesQuery('backend', query.minutes ?? 15, context.scope));
   }
 
   @Get('registry-endpoints')
-  endpoints(@Query() query: RoutesQueryDto): Promise<{ items: RouteSummary[] }> {
-    return this.queries.execute(new ListRoutesQuery('registry', query.minutes ?? 15));
+  @Permit('routes:read')
+  endpoints(@Query() query: RoutesQueryDto, @Context() context: RequestContext): Promise<{ items: RouteSummary[] }> {
+    return this.queries.execute(new ListRoutesQuery('registry', query.minutes ?? 15, context.scope));
   }
 
   @Get('stats')
-  stats(@Query() query: StatsQueryDto): Promise<StatsReport> {
+  @Permit('builds:read')
+  stats(@Query() query: StatsQueryDto, @Context() context: RequestContext): Promise<StatsReport> {
     const filters = (['org', 'backend', 'endpoint'] as const).filter((dimension) => query[dimension] !== undefined);
     if (filters.length > 1) throw invalidField(filters[1], `filter by one of org, backend, endpoint at a time (got ${filters.join(' and ')})`);
     const [filter] = filters;
     const { dimension, key } = filter === undefined ? { dimension: 'all' as const, key: '*' } : { dimension: filter, key: query[filter]! };
-    return this.queries.execute(new GetStatsQuery({ bucket: query.bucket ?? 'hour', from: query.from, to: query.to, dimension, key }));
+    return this.queries.execute(new GetStatsQuery({ bucket: query.bucket ?? 'hour', from: query.from, to: query.to, dimension, key }, context.scope));
   }
 }

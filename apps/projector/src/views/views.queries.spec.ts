@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildEvent, BuildNotFoundError, BuildRef, buildStream, RouteEvent, routeOf, routeStream, ALL_ROUTE_EVENT_TYPES } from '@lib/domain';
+import { BuildEvent, BuildNotFoundError, BuildRef, buildStream, OrgScope, RouteEvent, routeOf, routeStream, ALL_ROUTE_EVENT_TYPES } from '@lib/domain';
 import {
   ACTOR, buildCanceled, buildExpired, buildFailed, buildImageBuilt, buildPushStarted, buildPushed, buildQueued, buildRetryScheduled, buildStarted,
 } from '@lib/domain/testing/build.fixtures';
@@ -15,7 +15,7 @@ import { AnyProjection, handles } from '../projections/projection';
 import { queueProjection } from '../projections/queue.projection';
 import { routesProjection } from '../projections/routes.projection';
 import { SqliteReadStore } from '../read-store/sqlite-read-store';
-import { GetOrgQueueHandler, GetOrgQueueQuery, GetQueueOverviewHandler, GetQueuePositionHandler, GetQueuePositionQuery } from './queue.queries';
+import { GetOrgQueueHandler, GetOrgQueueQuery, GetQueueOverviewHandler, GetQueueOverviewQuery, GetQueuePositionHandler, GetQueuePositionQuery } from './queue.queries';
 import { ListRoutesHandler, ListRoutesQuery } from './routes.queries';
 import { figuresOf, GetStatsHandler, GetStatsQuery, MAX_BUCKETS, StatsFigures } from './stats.queries';
 
@@ -84,6 +84,10 @@ const readStoreWith = async (events: readonly AnyEvent[]): Promise<SqliteReadSto
 const ref = (buildId: string, org: string, repo = buildId): Partial<BuildRef> => ({ buildId, org, repo });
 const at = (hhmmss: string): { occurredAt: string } => ({ occurredAt: `2026-11-16T${hhmmss}.000Z` });
 
+/** Every org (an SRE, an auditor): where a test is not about access. */
+const UNSCOPED: OrgScope = { kind: 'all' };
+const scopeOf = (...orgs: string[]): OrgScope => ({ kind: 'orgs', orgs: new Set(orgs) });
+
 // ---------------------------------------------------------------- queue
 
 describe('queue queries over the SQLite read store', () => {
@@ -130,7 +134,7 @@ describe('queue queries over the SQLite read store', () => {
 
   describe('GetQueueOverview', () => {
     it('sums up each org (oldest wait of what is ready first), each backend, and all of it', async () => {
-      const overview = await new GetQueueOverviewHandler(store, new FixedClock(NOW)).execute();
+      const overview = await new GetQueueOverviewHandler(store, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(UNSCOPED));
       expect(overview).toStrictEqual({
         totals: { queued: 4, ready: 3, running: 3 },
         orgs: [
@@ -146,20 +150,34 @@ describe('queue queries over the SQLite read store', () => {
     });
 
     it('counts a retry as ready, with its wait from its not-before time, once that time has passed', async () => {
-      const overview = await new GetQueueOverviewHandler(store, new FixedClock('2026-11-16T10:35:00.000Z')).execute();
+      const overview = await new GetQueueOverviewHandler(store, new FixedClock('2026-11-16T10:35:00.000Z')).execute(new GetQueueOverviewQuery(UNSCOPED));
       expect(overview.orgs[0]).toStrictEqual({ org: 'acme', queued: 3, ready: 3, running: 1, pushing: 1, oldestWaitSeconds: 5700 });
       expect(overview.totals).toStrictEqual({ queued: 4, ready: 4, running: 3 });
     });
 
+    it('given a scoped principal, sums up its orgs only, and counts backends over their builds alone', async () => {
+      const overview = await new GetQueueOverviewHandler(store, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(scopeOf('acme', 'gamma', 'nobody')));
+      expect(overview).toStrictEqual({
+        totals: { queued: 3, ready: 2, running: 2 },
+        orgs: [
+          { org: 'acme', queued: 3, ready: 2, running: 1, pushing: 1, oldestWaitSeconds: 3600 },
+          { org: 'gamma', queued: 0, ready: 0, running: 1, pushing: 0, oldestWaitSeconds: null },
+        ],
+        // docker-secondary runs only beta's b2.
+        backends: [{ backend: 'docker-primary', running: 2, pushing: 1, orgs: 2 }],
+      });
+      expect(await new GetQueueOverviewHandler(store, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(scopeOf()))).toStrictEqual({ totals: { queued: 0, ready: 0, running: 0 }, orgs: [], backends: [] });
+    });
+
     it('given no org with anything queued or running, is empty', async () => {
       const empty = await readStoreWith([buildQueued({ ...A1 }, at('09:00:00')), buildExpired({ ...A1 })]);
-      expect(await new GetQueueOverviewHandler(empty, new FixedClock(NOW)).execute()).toStrictEqual({ totals: { queued: 0, ready: 0, running: 0 }, orgs: [], backends: [] });
+      expect(await new GetQueueOverviewHandler(empty, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(UNSCOPED))).toStrictEqual({ totals: { queued: 0, ready: 0, running: 0 }, orgs: [], backends: [] });
     });
   });
 
   describe('GetOrgQueue', () => {
     it("lists the org's line in the scheduler's order, 1 = next, with readiness and wait, and what runs", async () => {
-      const detail = await new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery('acme'));
+      const detail = await new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery('acme', UNSCOPED));
       expect(detail).toStrictEqual({
         org: 'acme',
         queued: [
@@ -175,12 +193,19 @@ describe('queue queries over the SQLite read store', () => {
     });
 
     it('given an org with no queue, answers an empty one', async () => {
-      expect(await new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery('nobody'))).toStrictEqual({ org: 'nobody', queued: [], running: [], awaitingRetry: [], lastPosition: 0 });
+      expect(await new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery('nobody', UNSCOPED))).toStrictEqual({ org: 'nobody', queued: [], running: [], awaitingRetry: [], lastPosition: 0 });
+    });
+
+    it('given an org out of scope, answers 404 whether it has a queue or not', async () => {
+      const orgQueue = (org: string) => new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery(org, scopeOf('beta')));
+      await expect(orgQueue('acme')).rejects.toMatchObject({ status: 404, code: 'org-not-found', detail: 'Org "acme" not found' });
+      await expect(orgQueue('nobody')).rejects.toMatchObject({ status: 404, code: 'org-not-found', detail: 'Org "nobody" not found' });
+      expect(await orgQueue('beta')).toMatchObject({ org: 'beta', queued: [{ buildId: 'b1', position: 1 }], running: [{ buildId: 'b2' }] });
     });
   });
 
   describe('GetQueuePosition', () => {
-    const positionOf = (buildId: string) => new GetQueuePositionHandler(store, new FixedClock(NOW)).execute(new GetQueuePositionQuery(buildId));
+    const positionOf = (buildId: string, scope: OrgScope = UNSCOPED) => new GetQueuePositionHandler(store, new FixedClock(NOW)).execute(new GetQueuePositionQuery(buildId, scope));
 
     it('gives a waiting build its place in line (1 = next) and how many are ahead', async () => {
       expect(await positionOf('a2')).toStrictEqual({ buildId: 'a2', org: 'acme', status: 'queued', position: 1, ahead: 0, ready: true, queueLength: 3 });
@@ -197,6 +222,11 @@ describe('queue queries over the SQLite read store', () => {
 
     it('refuses a build that does not exist', async () => {
       await expect(positionOf('nope')).rejects.toBeInstanceOf(BuildNotFoundError);
+    });
+
+    it('given a build of an org out of scope, refuses it as a build that does not exist', async () => {
+      await expect(positionOf('b1', scopeOf('acme'))).rejects.toMatchObject({ constructor: BuildNotFoundError, message: 'Build b1 does not exist' });
+      expect(await positionOf('a2', scopeOf('acme'))).toMatchObject({ buildId: 'a2', position: 1 });
     });
   });
 });
@@ -220,7 +250,7 @@ describe('routes query over the SQLite read store', () => {
   beforeAll(async () => {
     store = await readStoreWith(log);
   });
-  const list = (kind: 'backend' | 'registry', minutes: number) => new ListRoutesHandler(store, new FixedClock(NOW)).execute(new ListRoutesQuery(kind, minutes));
+  const list = (kind: 'backend' | 'registry', minutes: number, scope: OrgScope = UNSCOPED) => new ListRoutesHandler(store, new FixedClock(NOW)).execute(new ListRoutesQuery(kind, minutes, scope));
 
   it('lists the backends by name with circuit, drain, totals, last failure and the rates of the last N minutes (this one included)', async () => {
     const { items } = await list('backend', 15);
@@ -253,6 +283,28 @@ describe('routes query over the SQLite read store', () => {
     // 60 minutes reach back to 09:01: r0's success at 09:00 is out.
     expect(await recent(60)).toEqual([['docker-alpha', 0, 0], ['docker-primary', 3, 1], ['docker-secondary', 0, 0]]);
     expect((await list('backend', 1)).items[1].recent).toStrictEqual({ minutes: 1, ok: 1, failed: 0, successRate: 1, failureRate: 0 });
+  });
+
+  it('given a scoped principal, leaves out whose build failed and why, and who drained: the failure class and time remain', async () => {
+    const { items } = await list('backend', 15, scopeOf('acme'));
+    expect(items[1]).toStrictEqual({
+      kind: 'backend',
+      name: 'docker-primary',
+      totals: { ok: 3, failed: 1 },
+      lastFailure: { failureClass: 'infrastructure', at: '2026-11-16T09:50:00.000Z' },
+      lastSuccessAt: '2026-11-16T10:00:10.000Z',
+      lastPosition: 8,
+      circuit: 'closed',
+      circuitSince: null,
+      openedAt: null,
+      drained: false,
+      drainedBy: null,
+      drainReason: null,
+      recent: { minutes: 15, ok: 2, failed: 1, successRate: 0.667, failureRate: 0.333 },
+    });
+    expect(items[0]).toMatchObject({ circuit: 'open', openedAt: '2026-11-16T09:10:00.000Z', lastFailure: null });
+    expect(items[2]).toMatchObject({ drained: true, drainedBy: null, drainReason: 'kernel upgrade' });
+    expect((await list('registry', 15, scopeOf())).items[0]).toMatchObject({ name: 'registry-v2.example.com', totals: { ok: 1, failed: 0 } });
   });
 
   it('lists registry endpoints apart from backends', async () => {
@@ -329,7 +381,7 @@ describe('stats query over the SQLite read store', () => {
   beforeAll(async () => {
     store = await readStoreWith(log);
   });
-  const stats = (request: ConstructorParameters<typeof GetStatsQuery>[0]) => new GetStatsHandler(store, new FixedClock(NOW)).execute(new GetStatsQuery(request));
+  const stats = (request: ConstructorParameters<typeof GetStatsQuery>[0], scope: OrgScope = UNSCOPED) => new GetStatsHandler(store, new FixedClock(NOW)).execute(new GetStatsQuery(request, scope));
 
   it('by default reports the last 24 buckets up to the one holding now, each bucket and their merged total', async () => {
     const report = await stats({ bucket: 'hour', dimension: 'all', key: '*' });
@@ -364,6 +416,22 @@ describe('stats query over the SQLite read store', () => {
     expect((await stats({ bucket: 'day', dimension: 'backend', key: 'docker-primary' })).total).toMatchObject({ started: 2, pushed: 6, failed: { 'registry-timeout': 1, 'build-error': 1 } });
     expect((await stats({ bucket: 'day', dimension: 'endpoint', key: 'registry-v2.example.com' })).total).toMatchObject({ started: 0, pushed: 6, failed: { 'registry-timeout': 1 }, canceled: 0 });
     expect((await stats({ bucket: 'day', dimension: 'org', key: 'nobody' })).buckets).toEqual([]);
+  });
+
+  describe('given a scoped principal', () => {
+    const forbidden = (field: string) => ({ status: 403, code: 'forbidden-org', errors: [{ field, message: expect.any(String) }] });
+
+    it('reports one of its orgs', async () => {
+      expect((await stats({ bucket: 'day', dimension: 'org', key: 'acme' }, scopeOf('acme'))).total).toMatchObject({ started: 2, pushed: 5, failedTotal: 2 });
+    });
+
+    it('refuses another org, and whatever adds up every org (all builds, a backend, an endpoint), naming the parameter', async () => {
+      const acme = scopeOf('acme');
+      await expect(stats({ bucket: 'day', dimension: 'org', key: 'other' }, acme)).rejects.toMatchObject({ ...forbidden('org'), detail: 'This principal may not read builds of org "other"' });
+      await expect(stats({ bucket: 'day', dimension: 'all', key: '*' }, acme)).rejects.toMatchObject(forbidden('org'));
+      await expect(stats({ bucket: 'day', dimension: 'backend', key: 'docker-primary' }, acme)).rejects.toMatchObject(forbidden('backend'));
+      await expect(stats({ bucket: 'day', dimension: 'endpoint', key: 'registry-v2.example.com' }, acme)).rejects.toMatchObject(forbidden('endpoint'));
+    });
   });
 
   it('reports minute buckets of a busy hour', async () => {

@@ -28,6 +28,9 @@ describe('configuration', () => {
     ['BODY_LIMIT_BYTES', '10'],
     ['LOG_LEVEL', 'chatty'],
     ['HOST', 'example.com'],
+    ['RATE_LIMIT_PER_SECOND', '0'],
+    ['RATE_LIMIT_BURST', 'many'],
+    ['RATE_LIMIT_AUTH_FAILURES_PER_MINUTE', '-5'],
   ])('given %s=%s, then the start stops with a message naming the variable', (variable, value) => {
     let thrown: unknown;
     try {

@@ -85,6 +85,19 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(10000)
   STORE_POLL_INTERVAL_MS = 20;
 
+  // ------------------------------------------------------------ access
+  /** Requests each principal may send per second, on average, to each app process. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  RATE_LIMIT_PER_SECOND = 50;
+
+  /** Requests a principal may send at once above that rate (the size of its token bucket). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  RATE_LIMIT_BURST = 100;
+
+  /** Failed authentications (missing, malformed or invalid tokens) per client address per minute; more are refused with 429 before any token is checked. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE = 60;
+
   // ------------------------------------------------------------ executor
   /** Run queued builds in this orchestrator process (false: command API only). */
   @IsIn(['true', 'false'])

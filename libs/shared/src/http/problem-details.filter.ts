@@ -1,7 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { BuildAlreadyExistsError, BuildNotFoundError, DomainError, IllegalTransitionError, IncidentNotFoundError, InvalidIncidentCommandError } from '@lib/domain';
+import {
+  ApiTokenNotFoundError, BuildAlreadyExistsError, BuildNotFoundError, DomainError, IllegalTransitionError, IncidentNotFoundError, InvalidAccessCommandError,
+  InvalidIncidentCommandError, PrincipalAlreadyExistsError, PrincipalDisabledError, PrincipalNotFoundError,
+} from '@lib/domain';
 import { EventStoreUnavailableError, InvalidAppendError, RevisionConflictError } from '@lib/event-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessDeniedError, AuthenticationError, RateLimitedError } from '../auth/auth.errors';
 import { HttpProblem, ProblemDetails, problemType } from './problem';
 
 type Mapped = {
@@ -15,21 +19,40 @@ type Mapped = {
 };
 
 const STATUS_TITLES: Record<number, string> = {
-  400: 'Bad request', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 413: 'Payload too large',
+  400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed', 409: 'Conflict', 413: 'Payload too large',
   415: 'Unsupported media type', 422: 'Unprocessable content', 429: 'Too many requests', 503: 'Service unavailable',
 };
 
+const statusOf = (error: DomainError): number =>
+  error instanceof AuthenticationError ? 401
+  : error instanceof AccessDeniedError ? 403
+  : error instanceof RateLimitedError ? 429
+  : error instanceof BuildNotFoundError || error instanceof IncidentNotFoundError || error instanceof PrincipalNotFoundError || error instanceof ApiTokenNotFoundError ? 404
+  : error instanceof IllegalTransitionError || error instanceof BuildAlreadyExistsError || error instanceof RevisionConflictError
+    || error instanceof PrincipalAlreadyExistsError || error instanceof PrincipalDisabledError ? 409
+  : error instanceof EventStoreUnavailableError ? 503
+  : error instanceof InvalidAppendError || error instanceof InvalidIncidentCommandError || error instanceof InvalidAccessCommandError ? 400
+  : 500;
+
+/** RFC 6750's challenge: the error code of a bad token (none when there was no token), never the token. */
+const BEARER_CHALLENGES: Record<AuthenticationError['code'], string> = {
+  'missing-token': 'Bearer realm="build-orchestrator"',
+  'malformed-token': 'Bearer realm="build-orchestrator", error="invalid_request"',
+  'invalid-token': 'Bearer realm="build-orchestrator", error="invalid_token"',
+};
+
+/** What a problem adds to type, title, status and detail: fields at fault, the permissions missing, headers. */
+const extensionsOf = (error: DomainError): Partial<Mapped> =>
+  error instanceof IllegalTransitionError ? { command: error.command, fromStatus: error.fromStatus }
+  : error instanceof InvalidIncidentCommandError || error instanceof InvalidAccessCommandError ? { errors: [{ field: error.field, message: error.reason }] }
+  : error instanceof AuthenticationError ? { headers: { 'www-authenticate': BEARER_CHALLENGES[error.code] } }
+  : error instanceof AccessDeniedError ? (error.missing.length > 0 ? { permissions: [...error.missing] } : {})
+  : error instanceof RateLimitedError ? { retryAfterSeconds: error.retryAfterSeconds, headers: { 'retry-after': String(error.retryAfterSeconds) } }
+  : {};
+
 const fromDomain = (error: DomainError): Mapped => {
-  const status =
-    error instanceof BuildNotFoundError || error instanceof IncidentNotFoundError ? 404
-    : error instanceof IllegalTransitionError || error instanceof BuildAlreadyExistsError || error instanceof RevisionConflictError ? 409
-    : error instanceof EventStoreUnavailableError ? 503
-    : error instanceof InvalidAppendError || error instanceof InvalidIncidentCommandError ? 400
-    : 500;
-  const extra = error instanceof IllegalTransitionError ? { command: error.command, fromStatus: error.fromStatus }
-    : error instanceof InvalidIncidentCommandError ? { errors: [{ field: error.field, message: error.reason }] }
-    : {};
-  return { type: problemType(error.code), title: STATUS_TITLES[status] ?? 'Error', status, detail: error.message, ...extra };
+  const status = statusOf(error);
+  return { type: problemType(error.code), title: STATUS_TITLES[status] ?? 'Error', status, detail: error.message, ...extensionsOf(error) };
 };
 
 /** Errors raised by the framework before a handler runs (body parsing, size, media type, routing). */

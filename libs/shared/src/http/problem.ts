@@ -29,5 +29,9 @@ export class HttpProblem extends Error {
   }
 }
 
+/** A parameter naming an org out of the caller's scope: filters and commands narrow the scope, never widen it. */
+export const forbiddenOrg = (field: string, detail: string, message = 'not one of the orgs this principal may act on'): HttpProblem =>
+  new HttpProblem(403, 'forbidden-org', 'Forbidden', detail, [{ field, message }]);
+
 export const invalidField = (field: string, message: string): HttpProblem =>
   new HttpProblem(400, 'validation', 'Invalid request', `${field}: ${message}`, [{ field, message }]);

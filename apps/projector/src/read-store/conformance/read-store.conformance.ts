@@ -213,6 +213,14 @@ export const describeReadStoreConformance = (fixture: ReadStoreFixture): void =>
         expect(await listed(store, { equals: { author: ['nobody'] }, orderBy: 'size', limit: 3 })).toEqual([]);
       });
 
+      it('filters on any of a list of values together with other filters, and matches nothing for an empty list', async () => {
+        const store = await withNotes();
+        expect(await listed(store, { equals: { author: ['bob', 'ann', 'nobody'], size: [1, 2, 5] }, orderBy: 'size', ascending: true, limit: 10 })).toEqual(['n1', 'n2', 'n5']);
+        expect(await listed(store, { equals: { author: ['ann', 'bob'] }, ranges: { size: { from: 2 } }, orderBy: 'size', before: 5, limit: 10 })).toEqual(['n3', 'n2']);
+        expect(await listed(store, { equals: { author: [] }, orderBy: 'size', limit: 10 })).toEqual([]);
+        expect(await listed(store, { equals: { author: [], size: 1 }, orderBy: 'size', limit: 10 })).toEqual([]);
+      });
+
       it('filters on inclusive ranges, ascending or descending, and pages with before', async () => {
         const store = await withNotes();
         expect(await listed(store, { equals: {}, ranges: { size: { from: 2, to: 4 } }, orderBy: 'size', ascending: true, limit: 10 })).toEqual(['n2', 'n3', 'n4']);
