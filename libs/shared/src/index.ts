@@ -13,3 +13,4 @@ export * from './http/patterns';
 export * from './config/topology';
 export * from './upcasting-event-store';
 export * from './auth';
+export * from './command-handling/command-metadata';

@@ -1,11 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { Clock, IdGenerator, RequestContext } from '@lib/shared';
-import { AccessCommands, AccessOrigin, AccessRequest, IssuedApiToken } from './access-commands';
+import { Clock, IdGenerator, originOf, RequestContext } from '@lib/shared';
+import { AccessCommands, AccessRequest, IssuedApiToken } from './access-commands';
 import { principalView, PrincipalView } from './principal-directory';
 
-const originOf = (context: RequestContext): AccessOrigin => ({ actor: context.actor, correlationId: context.correlationId, causationId: context.requestId });
 
 /** An admin's change to a principal (create, role, disable, enable, revoke a token); answers with the principal as it now is. */
 export class ManagePrincipalCommand extends Command<PrincipalView> {

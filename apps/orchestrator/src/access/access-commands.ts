@@ -1,10 +1,11 @@
 import { AccessCommand, accessDecider, AccessEvent, DistributiveOmit, PrincipalState, principalStream } from '@lib/domain';
 import { EventStore } from '@lib/event-store';
-import { Clock, CommandOutcome, generateApiToken, handleCommand, IdGenerator, RandomBytes } from '@lib/shared';
+import { Clock, CommandOrigin, CommandOutcome, generateApiToken, handleCommand, IdGenerator, RandomBytes } from '@lib/shared';
 import { randomBytes } from 'node:crypto';
 
 /** Who sends an access command: the acting principal from the request, or `cli:<user>` on the machine. */
-export type AccessOrigin = Readonly<{ actor: string; correlationId: string; causationId: string }>;
+/** Who sends an access command (the CLI, or an admin through the API). */
+export type AccessOrigin = CommandOrigin;
 
 /** An access command before its metadata, except IssueApiToken, whose token is made here. */
 export type AccessRequest = Exclude<DistributiveOmit<AccessCommand, 'metadata'>, { type: 'IssueApiToken' }>;

@@ -1,20 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AccessEvent, foldPrincipal, KnownPrincipal, PRINCIPAL_STREAM_PREFIX, PrincipalNotFoundError, principalStream, Role } from '@lib/domain';
+import { AccessEvent, ApiTokenRecord, foldPrincipal, KnownPrincipal, PRINCIPAL_STREAM_PREFIX, PrincipalNotFoundError, principalStream, Role } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 
 /** A token as the admin API shows it: never its hash (nor, of course, the token). */
-export type ApiTokenView = Readonly<{
-  tokenId: string;
-  label: string | null;
-  issuedAt: string;
-  issuedBy: string;
-  expiresAt: string | null;
-  revoked: boolean;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  revokeReason: string | null;
-}>;
-
+export type ApiTokenView = Omit<ApiTokenRecord, 'hash'>;
 export type PrincipalView = Readonly<{
   id: string;
   role: Role;

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { buildDecider, buildStream, CancelBuild } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { Clock, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
+import { Clock, commandMetadataFor, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
 import { onlyBuildsInScope } from './build-scope';
 
 export type CancelBuildResult = Readonly<{ buildId: string; status: 'canceled'; position: number }>;
@@ -29,13 +29,7 @@ export class CancelBuildHandler implements ICommandHandler<CancelBuildCommand> {
     const command: CancelBuild = {
       type: 'CancelBuild',
       data: { buildId, reason },
-      metadata: {
-        eventId: this.ids.random(),
-        occurredAt: this.clock.now().toISOString(),
-        actor: context.actor,
-        correlationId: context.correlationId,
-        causationId: context.requestId,
-      },
+      metadata: commandMetadataFor(context, this.clock, this.ids),
     };
     const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command, { authorize: onlyBuildsInScope(buildId, context) });
     return { buildId, status: 'canceled', position: outcome.lastPosition };

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { buildDecider, buildStream, RetryBuild } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { Clock, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
+import { Clock, commandMetadataFor, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
 import { onlyBuildsInScope } from './build-scope';
 
 export type RetryBuildResult = Readonly<{ buildId: string; status: 'queued'; attempt: number; position: number }>;
@@ -30,13 +30,7 @@ export class RetryBuildHandler implements ICommandHandler<RetryBuildCommand> {
     const command: RetryBuild = {
       type: 'RetryBuild',
       data: { buildId, reason },
-      metadata: {
-        eventId: this.ids.random(),
-        occurredAt: this.clock.now().toISOString(),
-        actor: context.actor,
-        correlationId: context.correlationId,
-        causationId: context.requestId,
-      },
+      metadata: commandMetadataFor(context, this.clock, this.ids),
     };
     const outcome = await handleCommand(this.store, buildDecider, buildStream(buildId), command, { authorize: onlyBuildsInScope(buildId, context) });
     const attempt = outcome.state.status === 'none' ? 0 : outcome.state.attempt;

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { IncidentCommand, incidentDecider, IncidentMilestone, incidentStream } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { Clock, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
+import { Clock, commandMetadataFor, handleCommand, IdGenerator, RequestContext } from '@lib/shared';
 
 export type IncidentCommandResult = Readonly<{ incidentId: string; written: boolean; position: number }>;
 
@@ -30,13 +30,7 @@ export class IncidentOperatorHandler implements ICommandHandler<IncidentOperator
   ) {}
 
   async execute({ incidentId, request, context }: IncidentOperatorCommand): Promise<IncidentCommandResult> {
-    const metadata = {
-      eventId: this.ids.random(),
-      occurredAt: this.clock.now().toISOString(),
-      actor: context.actor,
-      correlationId: context.correlationId,
-      causationId: context.requestId,
-    };
+    const metadata = commandMetadataFor(context, this.clock, this.ids);
     const command: IncidentCommand = request.type === 'AddIncidentNote'
       ? { type: 'AddIncidentNote', data: { incidentId, text: request.text }, metadata }
       : { type: 'SetIncidentMilestone', data: { incidentId, milestone: request.milestone, at: request.at, note: request.note }, metadata };

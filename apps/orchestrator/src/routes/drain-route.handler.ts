@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { RouteId } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
-import { Clock, IdGenerator, RequestContext } from '@lib/shared';
+import { Clock, IdGenerator, originOf, RequestContext } from '@lib/shared';
 import { RouteCommands } from '../scheduling/route-commands';
 
 /** `changed: false` when the route already was in the asked state (nothing was written). */
@@ -28,7 +28,7 @@ export class DrainRouteHandler implements ICommandHandler<DrainRouteCommand> {
   }
 
   async execute({ route, drain, reason, context }: DrainRouteCommand): Promise<DrainRouteResult> {
-    const origin = { actor: context.actor, correlationId: context.correlationId, causationId: context.requestId };
+    const origin = originOf(context);
     const outcome = drain
       ? await this.commands.send(route, { type: 'DrainRoute', data: { reason } }, origin)
       : await this.commands.send(route, { type: 'UndrainRoute', data: { reason } }, origin);
