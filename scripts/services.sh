@@ -42,6 +42,8 @@ need_packages() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v git >/dev/null || missing+=(git)
   command -v curl >/dev/null || missing+=(curl)
+  # The dashboard tests drive Debian's chromium through playwright-core (test/dashboard.e2e-spec.ts).
+  command -v chromium >/dev/null || missing+=(chromium)
   pg_packages_missing && missing+=(postgresql-15)
   if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"

@@ -1,11 +1,16 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, createHttpApp, listen, loadConfig } from '@lib/shared';
+import { ConfigError, createHttpApp, createOpenApiDocument, listen, loadConfig, serveOpenApi } from '@lib/shared';
+import { allowDashboardToReadLogs } from './logs/dashboard-cors';
 import { OrchestratorModule } from './orchestrator.module';
+import { ORCHESTRATOR_API } from './orchestrator.openapi';
 
 const bootstrap = async (): Promise<void> => {
   const config = loadConfig();
-  const app = await createHttpApp(OrchestratorModule.forRoot(config), config);
+  const rootModule = OrchestratorModule.forRoot(config);
+  const app = await createHttpApp(rootModule, config);
+  serveOpenApi(app, createOpenApiDocument(app, rootModule.controllers ?? [], ORCHESTRATOR_API));
+  allowDashboardToReadLogs(app, config);
   const url = await listen(app, config.PORT, config.HOST);
   new Logger('orchestrator').log(`command API listening on ${url} (event store: ${config.EVENTSTORE_CONNECTION_STRING ? 'EventStoreDB' : `SQLite in ${config.DATA_DIR}`})`);
 };

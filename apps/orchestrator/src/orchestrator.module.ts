@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { AppConfig, sharedProviders, topologyFrom } from '@lib/shared';
+import { AppConfig, MetricsController, sharedProviders, topologyFrom } from '@lib/shared';
 import { principalControllers, principalProviders } from './access/access.providers';
 import { BuildsController } from './builds/builds.controller';
 import { CancelBuildHandler } from './builds/cancel-build.handler';
@@ -16,6 +16,8 @@ import { IncidentOperatorHandler } from './incidents/incident-commands.handler';
 import { INCIDENT_DETECTOR_ENABLED, INCIDENT_RULES, IncidentDetectorService } from './incidents/incident-detector.service';
 import { loadIncidentRules } from './incidents/incident-rules.loader';
 import { IncidentsController } from './incidents/incidents.controller';
+import { OrchestratorMetrics } from './operations/orchestrator-metrics';
+import { OrchestratorReadiness } from './operations/orchestrator-readiness';
 
 /** The command side: accepts build commands and appends their events; with the executor, also runs them. */
 @Module({})
@@ -26,11 +28,13 @@ export class OrchestratorModule {
     return {
       module: OrchestratorModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [BuildsController, BuildLogsController, HealthController, RoutesController, IncidentsController, ...principalControllers, ...(executor ? executorControllers : [])],
+      controllers: [BuildsController, BuildLogsController, HealthController, MetricsController, RoutesController, IncidentsController, ...principalControllers, ...(executor ? executorControllers : [])],
       providers: [
-        ...sharedProviders(config),
+        ...sharedProviders(config, 'orchestrator'),
         { provide: TOPOLOGY, useValue: topology },
         ClusterViewService,
+        OrchestratorMetrics,
+        OrchestratorReadiness,
         ...logProviders(config),
         ...(executor ? executorProviders(config) : []),
         QueueBuildHandler,

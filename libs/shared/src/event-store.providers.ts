@@ -7,6 +7,10 @@ import { AppConfig } from './config/app-config';
 import { Clock, SystemClock } from './ports/clock';
 import { CryptoIdGenerator, IdGenerator } from './ports/ids';
 import { UpcastingEventStore } from './upcasting-event-store';
+import { Registry } from 'prom-client';
+import { CorrelationScope } from './observability/correlation';
+import { AppName, createMetricsRegistry } from './observability/metrics-registry';
+import { appendLatencyHistogram, TimedEventStore } from './observability/timed-event-store';
 
 export const eventsDatabasePath = (config: AppConfig): string => join(config.DATA_DIR, 'events.sqlite');
 
@@ -34,12 +38,22 @@ export class EventStoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** The providers both apps share (STYLE.md rule 4), the access guard of every route among them; each root module adds only its own. */
-export const sharedProviders = (config: AppConfig): Provider[] => [
+/**
+ * The providers both apps share (STYLE.md rule 4), the access guard of every route among them; each root module adds only its own.
+ * `app` labels the metrics of this instance's registry; its appends are timed into it.
+ */
+export const sharedProviders = (config: AppConfig, app: AppName): Provider[] => [
   { provide: AppConfig, useValue: config },
   { provide: Clock, useClass: SystemClock },
   { provide: IdGenerator, useClass: CryptoIdGenerator },
-  { provide: EVENT_STORE, useFactory: () => createEventStore(config) },
+  { provide: Registry, useFactory: () => createMetricsRegistry(app) },
+  // createHttpApp replaces this with the instance its logger reads.
+  { provide: CorrelationScope, useValue: new CorrelationScope() },
+  {
+    provide: EVENT_STORE,
+    useFactory: async (registry: Registry) => new UpcastingEventStore(new TimedEventStore(await createRawEventStore(config), appendLatencyHistogram(registry))),
+    inject: [Registry],
+  },
   EventStoreLifecycle,
   ...accessProviders(),
 ];

@@ -14,3 +14,6 @@ export * from './config/topology';
 export * from './upcasting-event-store';
 export * from './auth';
 export * from './command-handling/command-metadata';
+export * from './http/openapi';
+export * from './http/openapi-document';
+export * from './observability';

@@ -5,6 +5,7 @@ import { Context, Permit, RequestContext } from '@lib/shared';
 import { IssueApiTokenCommand, ManagePrincipalCommand } from './access-commands.handler';
 import { ChangeRoleDto, CreatePrincipalDto, IssueTokenDto, PrincipalIdPipe, ReasonDto, TokenIdPipe } from './principal.dto';
 import { PrincipalDirectory, PrincipalView } from './principal-directory';
+import { PrincipalsDocs } from './principals.openapi';
 
 /**
  * The admin API: principals, their roles and their API tokens. Every change is an event in the
@@ -12,6 +13,7 @@ import { PrincipalDirectory, PrincipalView } from './principal-directory';
  * the one that issues it; everywhere else a token is its id.
  */
 @Controller('principals')
+@PrincipalsDocs.controller()
 export class PrincipalsController {
   constructor(
     private readonly commands: CommandBus,
@@ -21,6 +23,7 @@ export class PrincipalsController {
   @Post()
   @Permit('principals:manage')
   @HttpCode(201)
+  @PrincipalsDocs.create()
   create(@Body() body: CreatePrincipalDto, @Context() context: RequestContext): Promise<PrincipalView> {
     const data = { principalId: body.id, role: body.role, orgs: body.orgs ?? [], description: body.description ?? null };
     return this.commands.execute(new ManagePrincipalCommand({ type: 'CreatePrincipal', data }, context));
@@ -28,12 +31,14 @@ export class PrincipalsController {
 
   @Get()
   @Permit('principals:read')
+  @PrincipalsDocs.list()
   async list(): Promise<{ items: PrincipalView[] }> {
     return { items: await this.directory.list() };
   }
 
   @Get(':principalId')
   @Permit('principals:read')
+  @PrincipalsDocs.get()
   get(@Param('principalId', PrincipalIdPipe) principalId: string): Promise<PrincipalView> {
     return this.directory.get(principalId);
   }
@@ -41,6 +46,7 @@ export class PrincipalsController {
   @Post(':principalId/role')
   @Permit('principals:manage')
   @HttpCode(200)
+  @PrincipalsDocs.changeRole()
   changeRole(@Param('principalId', PrincipalIdPipe) principalId: string, @Body() body: ChangeRoleDto, @Context() context: RequestContext): Promise<PrincipalView> {
     return this.commands.execute(new ManagePrincipalCommand({ type: 'ChangePrincipalRole', data: { principalId, role: body.role, orgs: body.orgs ?? [] } }, context));
   }
@@ -48,6 +54,7 @@ export class PrincipalsController {
   @Post(':principalId/disable')
   @Permit('principals:manage')
   @HttpCode(200)
+  @PrincipalsDocs.disable()
   disable(@Param('principalId', PrincipalIdPipe) principalId: string, @Body() body: ReasonDto, @Context() context: RequestContext): Promise<PrincipalView> {
     return this.commands.execute(new ManagePrincipalCommand({ type: 'DisablePrincipal', data: { principalId, reason: body.reason ?? null } }, context));
   }
@@ -55,6 +62,7 @@ export class PrincipalsController {
   @Post(':principalId/enable')
   @Permit('principals:manage')
   @HttpCode(200)
+  @PrincipalsDocs.enable()
   enable(@Param('principalId', PrincipalIdPipe) principalId: string, @Body() body: ReasonDto, @Context() context: RequestContext): Promise<PrincipalView> {
     return this.commands.execute(new ManagePrincipalCommand({ type: 'EnablePrincipal', data: { principalId, reason: body.reason ?? null } }, context));
   }
@@ -63,6 +71,7 @@ export class PrincipalsController {
   @Post(':principalId/tokens')
   @Permit('principals:manage')
   @HttpCode(201)
+  @PrincipalsDocs.issueToken()
   async issueToken(
     @Param('principalId', PrincipalIdPipe) principalId: string,
     @Body() body: IssueTokenDto,
@@ -77,6 +86,7 @@ export class PrincipalsController {
   @Post(':principalId/tokens/:tokenId/revoke')
   @Permit('principals:manage')
   @HttpCode(200)
+  @PrincipalsDocs.revokeToken()
   revokeToken(
     @Param('principalId', PrincipalIdPipe) principalId: string,
     @Param('tokenId', TokenIdPipe) tokenId: string,

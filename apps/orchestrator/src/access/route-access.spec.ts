@@ -29,6 +29,9 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /principals/:principalId/tokens': 'principals:manage',
   'POST /principals/:principalId/tokens/:tokenId/revoke': 'principals:manage',
   'GET /health': 'public',
+  'GET /health/live': 'public',
+  'GET /health/ready': 'public',
+  'GET /metrics': 'operations:read',
   'GET /registry/token': 'public',
 };
 

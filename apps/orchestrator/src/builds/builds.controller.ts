@@ -2,6 +2,7 @@ import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/c
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { BuildIdPipe, Context, invalidField, Permit, RequestContext } from '@lib/shared';
+import { BuildsDocs } from './builds.openapi';
 import { CancelBuildCommand, CancelBuildResult } from './cancel-build.handler';
 import { CancelBuildDto, QueueBuildDto } from './queue-build.dto';
 import { QueueBuildCommand } from './queue-build.handler';
@@ -10,12 +11,14 @@ import { RetryBuildCommand, RetryBuildResult } from './retry-build.handler';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @Controller('builds')
+@BuildsDocs.controller()
 export class BuildsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
   @Permit('builds:write')
   @HttpCode(202)
+  @BuildsDocs.queue()
   async queue(
     @Body() body: QueueBuildDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -33,6 +36,7 @@ export class BuildsController {
   @Post(':buildId/cancel')
   @Permit('builds:write')
   @HttpCode(202)
+  @BuildsDocs.cancel()
   cancel(
     @Param('buildId', BuildIdPipe) buildId: string,
     @Body() body: CancelBuildDto,
@@ -44,6 +48,7 @@ export class BuildsController {
   @Post(':buildId/retry')
   @Permit('builds:write')
   @HttpCode(202)
+  @BuildsDocs.retry()
   retry(
     @Param('buildId', BuildIdPipe) buildId: string,
     @Body() body: CancelBuildDto,

@@ -9,6 +9,7 @@ import { ImageBuildError } from './image-builder';
 import { PushError } from './image-pusher';
 import { Backend } from './routes';
 import { SourceFetcher, SourceFetchError } from './source-fetcher';
+import type { AttemptMetrics } from '../operations/orchestrator-metrics';
 
 export type AttemptSettings = Readonly<{
   workDir: string;
@@ -22,6 +23,8 @@ export type AttemptTools = Readonly<{
   keys: AccessKeys;
   logs: BuildLogStore;
   now: () => Date;
+  /** Where the durations of image builds and pushes go. */
+  metrics: AttemptMetrics;
 }>;
 
 /** Where this attempt runs and pushes, decided by the scheduler at the moment each is needed. */
@@ -118,7 +121,10 @@ export class BuildAttempt {
     this.log(`checked out ${commit}\n`);
     this.step = 'build';
     const started = this.tools.now().getTime();
-    const imageId = await builder.build({ buildId: ref.buildId, attempt: this.build.attempt, contextDir: workDir, dockerfile, imageRef: this.imageRef }, (text) => this.log(text), signal);
+    const backendName = this.placement.backend.config.name;
+    const imageId = await this.timed((outcome, seconds) => this.tools.metrics.observeBuild(backendName, outcome, seconds), () =>
+      builder.build({ buildId: ref.buildId, attempt: this.build.attempt, contextDir: workDir, dockerfile, imageRef: this.imageRef }, (text) => this.log(text), signal),
+    );
     await this.commands.send({ type: 'RecordImageBuilt', data: { buildId: ref.buildId, imageId, durationMs: this.tools.now().getTime() - started } });
     this.step = 'push';
     const choice = this.placement.chooseEndpoint();
@@ -129,8 +135,23 @@ export class BuildAttempt {
     const key = this.tools.keys.issue({ buildId: ref.buildId, attempt: this.build.attempt, account: ref.org, repository }, this.tools.now(), this.settings.pushTimeoutSeconds + 60);
     await this.commands.send({ type: 'StartPush', data: { buildId: ref.buildId, registryEndpoint: endpoint.name, fallback } });
     const target = { registryAddr: endpoint.addr, registryUrl: endpoint.url, repository, tag, imageRef: this.imageRef };
-    const digest = await this.withPushDeadline((pushSignal) => pusher.push(target, key, (text) => this.log(text), pushSignal));
+    const digest = await this.timed((outcome, seconds) => this.tools.metrics.observePush(endpoint.name, outcome, seconds), () =>
+      this.withPushDeadline((pushSignal) => pusher.push(target, key, (text) => this.log(text), pushSignal)),
+    );
     await this.commands.send({ type: 'RecordPush', data: { buildId: ref.buildId, registry: endpoint.addr, repository, tag, digest } });
+  }
+
+  /** Measures one step, whether it works or fails, by the tools' clock. */
+  private async timed<T>(observe: (outcome: 'ok' | 'failed', seconds: number) => void, work: () => Promise<T>): Promise<T> {
+    const started = this.tools.now().getTime();
+    let outcome: 'ok' | 'failed' = 'failed';
+    try {
+      const result = await work();
+      outcome = 'ok';
+      return result;
+    } finally {
+      observe(outcome, (this.tools.now().getTime() - started) / 1000);
+    }
   }
 
   /** The push has its own deadline inside the build's: a stalled upload is a registry timeout. */

@@ -15,6 +15,7 @@ import { ImageBuilder } from './image-builder';
 import { EngineMutex } from './engine-mutex';
 import { ImagePusher } from './image-pusher';
 import { SourceFetcher } from './source-fetcher';
+import { OrchestratorMetrics } from '../operations/orchestrator-metrics';
 
 @Injectable()
 export class AccessKeysLifecycle implements OnApplicationShutdown {
@@ -64,13 +65,14 @@ export const executorProviders = (config: AppConfig): Provider[] => [
   },
   {
     provide: EXECUTOR_TOOLS,
-    useFactory: (keys: AccessKeys, logs: BuildLogStore, clock: Clock): AttemptTools => ({
+    useFactory: (keys: AccessKeys, logs: BuildLogStore, clock: Clock, metrics: OrchestratorMetrics): AttemptTools => ({
       fetcher: new SourceFetcher(config.GIT_TIMEOUT_SECONDS * 1000),
       keys,
       logs,
       now: () => clock.now(),
+      metrics,
     }),
-    inject: [AccessKeys, BuildLogStore, Clock],
+    inject: [AccessKeys, BuildLogStore, Clock, OrchestratorMetrics],
   },
   ExecutorService,
 ];

@@ -10,7 +10,7 @@ import {
   IllegalTransitionError,
 } from '@lib/domain';
 import { EVENT_STORE, EventStore, RecordedEvent, RevisionConflictError } from '@lib/event-store';
-import { AppConfig, Clock, handleCommand, IdGenerator, RegistryEndpointConfig, Topology } from '@lib/shared';
+import { AppConfig, Clock, CorrelationScope, handleCommand, IdGenerator, RegistryEndpointConfig, Topology } from '@lib/shared';
 import { CircuitAction } from '../scheduling/cluster-view';
 import { ClusterViewService, TOPOLOGY } from '../scheduling/cluster-view.service';
 import { LeaseKeeper } from '../scheduling/lease-keeper';
@@ -64,6 +64,8 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(BACKENDS) private readonly backends: ReadonlyMap<string, Backend>,
     @Inject(TOPOLOGY) private readonly topology: Topology,
     private readonly cluster: ClusterViewService,
+    /** Log lines of an attempt carry its build's correlation id. */
+    private readonly correlation: CorrelationScope,
   ) {
     this.lease = new LeaseKeeper(store, clock, ids, topology.leaseTtlSeconds, () => this.fenced());
     this.routeCommands = new RouteCommands(store, clock, ids);
@@ -375,7 +377,7 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
         this.tick();
       }
     };
-    void run().catch((error: Error) => {
+    void this.correlation.run(tracked.correlationId, run).catch((error: Error) => {
       this.claiming.delete(assignment.buildId);
       this.logger.error(`build ${assignment.buildId}: ${error.stack ?? error.message}`);
     });

@@ -3,6 +3,7 @@ import { buildStream, BuildNotFoundError, inScope } from '@lib/domain';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { BuildIdPipe, Context, invalidField, Permit, RequestContext } from '@lib/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BuildsDocs } from '../builds/builds.openapi';
 import { BuildLogStore } from './build-log.store';
 import { followBuildLog } from './build-log.follower';
 
@@ -23,6 +24,7 @@ export class BuildLogsController {
    */
   @Get(':buildId/logs')
   @Permit('builds:read')
+  @BuildsDocs.logs()
   async logsOf(
     @Param('buildId', BuildIdPipe) buildId: string,
     @Query('follow') follow: string | undefined,

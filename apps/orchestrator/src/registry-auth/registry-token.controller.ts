@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { AppConfig, Clock, HttpProblem, Public } from '@lib/shared';
 import { AccessKeys } from './access-keys';
 import { grantAccess, parseScopes } from './registry-scope';
+import { RegistryTokenDocs } from './registry-token.openapi';
 import { RegistryTokenSigner } from './registry-token.signer';
 
 const unauthorized = (detail: string): HttpProblem =>
@@ -35,6 +36,7 @@ export class RegistryTokenController {
   /** Public as far as API tokens go: the engine authenticates here with a build's access key (HTTP Basic). */
   @Get('token')
   @Public()
+  @RegistryTokenDocs.token()
   token(
     @Headers('authorization') authorization: string | undefined,
     @Query('service') service: unknown,

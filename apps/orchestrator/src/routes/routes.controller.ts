@@ -2,22 +2,17 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/co
 import { CommandBus } from '@nestjs/cqrs';
 import { RouteKind } from '@lib/domain';
 import { Context, HttpProblem, Permit, RequestContext, Topology } from '@lib/shared';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { ClusterViewService, TOPOLOGY } from '../scheduling/cluster-view.service';
+import { DrainDto } from './drain.dto';
 import { DrainRouteCommand, DrainRouteResult } from './drain-route.handler';
-
-export class DrainDto {
-  @IsOptional() @IsString() @MaxLength(500)
-  reason?: string;
-}
-
-
+import { RoutesDocs } from './routes.openapi';
 
 /**
  * Operators' switches and the live state of where builds go. Draining takes a backend or registry
  * endpoint out of rotation (running builds finish; new ones go elsewhere); both are events with the actor.
  */
 @Controller()
+@RoutesDocs.controller()
 export class RoutesController {
   constructor(
     private readonly commands: CommandBus,
@@ -27,6 +22,7 @@ export class RoutesController {
 
   @Get('backends')
   @Permit('routes:read')
+  @RoutesDocs.backends()
   backends() {
     const active = this.cluster.view.withStatus('running', 'pushing');
     return {
@@ -42,6 +38,7 @@ export class RoutesController {
 
   @Get('registry-endpoints')
   @Permit('routes:read')
+  @RoutesDocs.endpoints()
   endpoints() {
     const pushing = this.cluster.view.withStatus('pushing');
     return {
@@ -58,6 +55,7 @@ export class RoutesController {
   @Post('backends/:name/drain')
   @Permit('routes:write')
   @HttpCode(200)
+  @RoutesDocs.drainBackend()
   drainBackend(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('backend', name, true, body?.reason ?? null, context);
   }
@@ -65,6 +63,7 @@ export class RoutesController {
   @Post('backends/:name/undrain')
   @Permit('routes:write')
   @HttpCode(200)
+  @RoutesDocs.undrainBackend()
   undrainBackend(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('backend', name, false, body?.reason ?? null, context);
   }
@@ -72,6 +71,7 @@ export class RoutesController {
   @Post('registry-endpoints/:name/drain')
   @Permit('routes:write')
   @HttpCode(200)
+  @RoutesDocs.drainEndpoint()
   drainEndpoint(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('registry', name, true, body?.reason ?? null, context);
   }
@@ -79,6 +79,7 @@ export class RoutesController {
   @Post('registry-endpoints/:name/undrain')
   @Permit('routes:write')
   @HttpCode(200)
+  @RoutesDocs.undrainEndpoint()
   undrainEndpoint(@Param('name') name: string, @Body() body: DrainDto, @Context() context: RequestContext): Promise<DrainRouteResult> {
     return this.switch('registry', name, false, body?.reason ?? null, context);
   }

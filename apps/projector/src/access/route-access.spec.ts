@@ -30,6 +30,13 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /incidents/analysis/response-times': 'incidents:read',
   'GET /projections': 'operations:read',
   'GET /health': 'public',
+  'GET /health/live': 'public',
+  'GET /health/ready': 'public',
+  'GET /metrics': 'operations:read',
+  'GET /': 'public',
+  'GET /dashboard/config.json': 'public',
+  'GET /dashboard/vendor/chart.umd.js': 'public',
+  'GET /dashboard/:file': 'public',
 };
 
 const join = (...parts: string[]): string => `/${parts.map((part) => part.replace(/^\/|\/$/g, '')).filter((part) => part !== '').join('/')}`;

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { CatchUp } from '../runner/catch-up.service';
 import { FailureAnalysis, GetFailureAnalysisQuery, GetTopAccountsQuery, TopAccounts } from './failure-analysis.queries';
 import { IncidentView } from './incident-view';
+import { IncidentsDocs } from './incidents.openapi';
 import {
   FailureAnalysisQueryDto, GetIncidentQueryDto, ListIncidentsQueryDto, PostmortemQueryDto, ResponseTimesQueryDto, TopAccountsQueryDto,
 } from './incidents.dto';
@@ -23,6 +24,7 @@ const incidentId = (id: string): string => {
  * unscoped roles only (incidents:read): an incident adds up the builds of many orgs.
  */
 @Controller('incidents')
+@IncidentsDocs.controller()
 export class IncidentsController {
   constructor(
     private readonly queries: QueryBus,
@@ -31,30 +33,35 @@ export class IncidentsController {
 
   @Get()
   @Permit('incidents:read')
+  @IncidentsDocs.list()
   list(@Query() filter: ListIncidentsQueryDto): Promise<IncidentPage> {
     return this.queries.execute(new ListIncidentsQuery(filter));
   }
 
   @Get('analysis/failures')
   @Permit('incidents:read')
+  @IncidentsDocs.failures()
   failures(@Query() query: FailureAnalysisQueryDto): Promise<FailureAnalysis> {
     return this.queries.execute(new GetFailureAnalysisQuery({ ...query, bucket: query.bucket ?? 'hour' }));
   }
 
   @Get('analysis/top-accounts')
   @Permit('incidents:read')
+  @IncidentsDocs.topAccounts()
   topAccounts(@Query() query: TopAccountsQueryDto): Promise<TopAccounts> {
     return this.queries.execute(new GetTopAccountsQuery({ ...query, limit: query.limit ?? 10 }));
   }
 
   @Get('analysis/response-times')
   @Permit('incidents:read')
+  @IncidentsDocs.responseTimes()
   responseTimes(@Query() query: ResponseTimesQueryDto): Promise<ResponseTimesReport> {
     return this.queries.execute(new GetResponseTimesQuery(query));
   }
 
   @Get(':id')
   @Permit('incidents:read')
+  @IncidentsDocs.get()
   async get(@Param('id') id: string, @Query() query: GetIncidentQueryDto): Promise<IncidentView> {
     const incident = incidentId(id);
     if (query.minPosition !== undefined) await this.catchUp.reach(query.minPosition);
@@ -63,6 +70,7 @@ export class IncidentsController {
 
   @Get(':id/postmortem')
   @Permit('incidents:read')
+  @IncidentsDocs.postmortem()
   async postmortem(@Param('id') id: string, @Query() query: PostmortemQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | Postmortem> {
     const incident = incidentId(id);
     if (query.minPosition !== undefined) await this.catchUp.reach(query.minPosition);

@@ -2,7 +2,9 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { EVENT_STORE, EventStore } from '@lib/event-store';
 import { Clock, Permit } from '@lib/shared';
 import { READ_STORE, ReadStore } from '../read-store/read-store.port';
+import { projectionLags } from '../operations/projection-lag';
 import { ProjectionRunner } from '../runner/projection-runner';
+import { ProjectionsDocs } from './projections.openapi';
 
 export type ProjectionStatus = {
   name: string;
@@ -28,31 +30,22 @@ export class ProjectionsController {
 
   @Get()
   @Permit('operations:read')
+  @ProjectionsDocs.list()
   async list(): Promise<{ headPosition: number; projections: ProjectionStatus[] }> {
     const headPosition = await this.store.headPosition();
     const records = new Map((await this.readStore.checkpoints()).map((record) => [record.name, record]));
-    const projections = await Promise.all(
-      this.runner.projections.map(async (projection): Promise<ProjectionStatus> => {
-        const checkpoint = records.get(projection.name)?.position ?? 0;
-        const lagEvents = await this.store.countEventsAfter(checkpoint);
-        return {
-          name: projection.name,
-          version: projection.version,
-          checkpoint,
-          headPosition,
-          lagEvents,
-          lagSeconds: lagEvents === 0 ? 0 : await this.ageOfNextEvent(checkpoint),
-          updatedAt: records.get(projection.name)?.updatedAt ?? null,
-          state: this.runner.error ? 'failed' : 'running',
-          error: this.runner.error?.message ?? null,
-        };
-      }),
-    );
+    const lags = await projectionLags(this.store, this.readStore, this.runner.projections.map((projection) => projection.name), this.clock.now());
+    const projections = this.runner.projections.map((projection, index): ProjectionStatus => ({
+      name: projection.name,
+      version: projection.version,
+      checkpoint: lags[index].checkpoint,
+      headPosition,
+      lagEvents: lags[index].lagEvents,
+      lagSeconds: lags[index].lagSeconds,
+      updatedAt: records.get(projection.name)?.updatedAt ?? null,
+      state: this.runner.error ? 'failed' : 'running',
+      error: this.runner.error?.message ?? null,
+    }));
     return { headPosition, projections };
-  }
-
-  private async ageOfNextEvent(checkpoint: number): Promise<number> {
-    const [next] = await this.store.readAll({ fromPosition: checkpoint + 1, maxCount: 1 });
-    return next ? Math.max(0, (this.clock.now().getTime() - Date.parse(next.recordedAt)) / 1000) : 0;
   }
 }

@@ -4,8 +4,10 @@ import { EVENT_STORE, EventStore, RecordedEvent } from '@lib/event-store';
 import { Context, invalidField, Permit, RequestContext, SLUG } from '@lib/shared';
 import { orgInScope } from '../access/read-scope';
 import { Transform } from 'class-transformer';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsOptional, Matches } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BuildStreamDocs } from './build-stream.openapi';
 
 /** The status a build has after each event that sets one (fallbacks and built images set none). */
 const STATUS_AFTER: Partial<Record<BuildEvent['type'], BuildStatus>> = {
@@ -57,6 +59,7 @@ export const statusChangeOf = (event: RecordedEvent): BuildStatusChange => {
 
 export class BuildStreamQueryDto {
   /** One org, or several separated by commas. */
+  @ApiPropertyOptional({ description: 'One org, or several separated by commas; each must be in the principal\'s scope (403 otherwise). Default: every org in scope.', type: String, isArray: true, maxItems: 100, example: ['acme'] })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.split(',') : value))
   @ArrayMaxSize(100)
@@ -93,6 +96,7 @@ export class BuildStreamController {
    */
   @Get('builds')
   @Permit('builds:read')
+  @BuildStreamDocs.builds()
   async builds(
     @Query() query: BuildStreamQueryDto,
     @Context() context: RequestContext,

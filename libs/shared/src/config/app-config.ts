@@ -79,6 +79,10 @@ export class AppConfig {
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
+  /** json: one JSON object per log line (time, level, app, context, message, correlationId, stack), for log shippers; text: Nest's coloured console lines, for a terminal. */
+  @IsIn(['json', 'text'], { message: 'LOG_FORMAT must be json or text' })
+  LOG_FORMAT: 'json' | 'text' = 'json';
+
   @Transform(toInt) @IsInt() @Min(1) @Max(100000)
   PROJECTOR_BATCH_SIZE = 1000;
 
