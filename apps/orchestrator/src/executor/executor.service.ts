@@ -11,7 +11,7 @@ import {
 } from '@lib/domain';
 import { EVENT_STORE, EventStore, RecordedEvent, RevisionConflictError } from '@lib/event-store';
 import { AppConfig, Clock, CorrelationScope, handleCommand, IdGenerator, RegistryEndpointConfig, Topology } from '@lib/shared';
-import { CircuitAction } from '../scheduling/cluster-view';
+import { CircuitAction, TrackedBuild } from '../scheduling/cluster-view';
 import { ClusterViewService, TOPOLOGY } from '../scheduling/cluster-view.service';
 import { LeaseKeeper } from '../scheduling/lease-keeper';
 import { RouteCommands } from '../scheduling/route-commands';
@@ -106,7 +106,10 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
   private onBatch(events: readonly RecordedEvent[], actions: CircuitAction[], caughtUp: boolean): void {
     for (const event of events) this.noticeEndings(event);
     if (!caughtUp || this.stopping) return;
-    for (const action of actions) this.track(`circuit:${action.route.kind}:${action.route.name}`, () => this.routeCommands.applyCircuit(action));
+    for (const action of actions) {
+      const route = `${action.route.kind}:${action.route.name}`;
+      this.track(`circuit:${route}`, () => this.routeCommands.applyCircuit(action), route);
+    }
     this.tick();
   }
 
@@ -141,10 +144,14 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
   private readonly inFlightWork = new Set<Promise<void>>();
 
   /** Runs one decision at most once at a time per key; losing a race to another instance is not an error. */
-  private track(key: string, work: () => Promise<unknown>): void {
+  /**
+   * Runs a background decision once at a time per key. With `correlationId` (the build's, or the
+   * route's or executor's own), its log lines carry that id like the lines of a request do.
+   */
+  private track(key: string, work: () => Promise<unknown>, correlationId?: string): void {
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
-    const done = work()
+    const done = (correlationId === undefined ? work() : this.correlation.run(correlationId, work))
       .then(() => undefined)
       .catch((error: Error) => {
         if (error instanceof IllegalTransitionError || error instanceof RevisionConflictError) return;
@@ -190,7 +197,7 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
           await this.leaseCommand(executor, builds);
         }
         for (const buildId of builds) await this.failLostBuild(buildId, executor, lastSeen);
-      });
+      }, executor);
     }
   }
 
@@ -205,6 +212,10 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
   private async failLostBuild(buildId: string, executor: string, lastSeen: number): Promise<void> {
     const tracked = this.cluster.view.get(buildId);
     if (!tracked || (tracked.build.status !== 'running' && tracked.build.status !== 'pushing')) return;
+    await this.correlation.run(tracked.correlationId, () => this.failLost(tracked, buildId, executor, lastSeen));
+  }
+
+  private async failLost(tracked: TrackedBuild, buildId: string, executor: string, lastSeen: number): Promise<void> {
     const { build } = tracked;
     const commands = new ExecutorCommands(this.store, this.clock, this.ids, tracked.correlationId, tracked.lastEventId, build.attempt, SYSTEM_ACTORS.leases);
     const message = `lease lost: executor ${executor} was last heard from at ${new Date(lastSeen).toISOString()} (lease ${this.topology.leaseTtlSeconds}s); detected by ${this.lease.id}`;
@@ -230,6 +241,7 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
         decision.retry
           ? commands.send({ type: 'ScheduleRetry', data: { buildId: build.ref.buildId, notBefore: decision.notBefore, delayMs: decision.delayMs, reason: decision.reason } })
           : commands.send({ type: 'GiveUpRetrying', data: { buildId: build.ref.buildId, reason: decision.reason } }),
+        tracked.correlationId,
       );
     }
   }
@@ -243,7 +255,7 @@ export class ExecutorService implements OnApplicationBootstrap, BeforeApplicatio
       const readySince = Date.parse(build.notBefore ?? build.queuedAt);
       if (now.getTime() - readySince <= ttlSeconds * 1000) continue;
       const commands = new ExecutorCommands(this.store, this.clock, this.ids, tracked.correlationId, tracked.lastEventId, build.attempt, SYSTEM_ACTORS.queue);
-      this.track(`expire:${build.ref.buildId}`, () => commands.send({ type: 'ExpireBuild', data: { buildId: build.ref.buildId, ttlSeconds } }));
+      this.track(`expire:${build.ref.buildId}`, () => commands.send({ type: 'ExpireBuild', data: { buildId: build.ref.buildId, ttlSeconds } }), tracked.correlationId);
     }
   }
 
