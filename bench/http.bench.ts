@@ -37,6 +37,8 @@ const startOrchestrator = async (dataDir: string): Promise<Server> => {
   const config = loadConfig({
     DATA_DIR: dataDir, WORK_DIR: join(dataDir, 'work'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn',
     SQLITE_SYNCHRONOUS: SYNCHRONOUS, EXECUTOR_ENABLED: 'false', ...UNLIMITED_RATE,
+    // Every request queues a build of one org: its queue cap (ORG_MAX_QUEUED) at its maximum, or the run would measure 429s.
+    ORG_MAX_QUEUED: '1000000',
   });
   // Requests carry a builder's token, verified as in production (its principal's stream read per request).
   const { builder } = await new CredentialsRegistry().of(dataDir);

@@ -76,7 +76,15 @@ export class ClusterViewService implements OnApplicationBootstrap, BeforeApplica
   private async follow(): Promise<void> {
     const streamPrefixes = [BUILD_STREAM_PREFIX, EXECUTOR_STREAM_PREFIX, ...Object.values(ROUTE_STREAM_PREFIXES)];
     for await (const batch of this.store.subscribeToAll({ filter: { streamPrefixes }, signal: this.following.signal })) {
-      const actions = batch.events.flatMap((event) => this.view.apply(event));
+      const actions: CircuitAction[] = [];
+      for (const event of batch.events) {
+        if (!this.view.forgot(event)) {
+          actions.push(...this.view.apply(event));
+          continue;
+        }
+        // A build the view let go of comes back (a person retried it): its history up to this event.
+        if (event.type === 'BuildRetryScheduled') this.view.restore(await this.store.readStream(event.streamName, { maxCount: event.streamRevision + 1 }));
+      }
       this.view.position = Math.max(this.view.position, batch.position);
       this.caughtUp ||= batch.caughtUp;
       for (const listener of this.listeners) listener(batch.events, actions, this.caughtUp);

@@ -1,6 +1,7 @@
 import { BuildEvent, buildStream, CircuitPolicy, eventMetadataFrom, executorStream, routeStream } from '@lib/domain';
 import {
   BUILD_ID,
+  buildCanceled,
   buildFailed,
   buildImageBuilt,
   buildPushed,
@@ -22,11 +23,23 @@ class Log {
   private position = 0;
   private readonly revisions = new Map<string, number>();
 
+  private readonly recorded: RecordedEvent[] = [];
+
   append(streamName: string, event: NewEvent) {
+    return this.view.apply(this.record(streamName, event));
+  }
+
+  /** Records an event in the log without showing it to the view (as the service sees it first). */
+  record(streamName: string, event: NewEvent): RecordedEvent {
     const streamRevision = (this.revisions.get(streamName) ?? -1) + 1;
     this.revisions.set(streamName, streamRevision);
     const recorded = { ...event, streamName, streamRevision, globalPosition: ++this.position, recordedAt: event.metadata.occurredAt } as RecordedEvent;
-    return this.view.apply(recorded);
+    this.recorded.push(recorded);
+    return recorded;
+  }
+
+  history(streamName: string): RecordedEvent[] {
+    return this.recorded.filter((event) => event.streamName === streamName);
   }
 
   build(...events: BuildEvent[]) {
@@ -73,6 +86,31 @@ describe('ClusterView: the orchestrator\'s picture of the work, folded from the 
     expect(log.view.queuedCount('globex')).toBe(1);
     expect(log.view.queuedCount('initech')).toBe(0);
     expect(log.view.orgRetryTimes('acme')).toEqual([at(3)]);
+  });
+
+  it('given builds that start, end or are canceled, then each org\'s queued count follows them', () => {
+    const log = new Log();
+    log.build(buildQueued(ref(1)), buildQueued(ref(2), { eventId: id(9002) }));
+    expect(log.view.queuedCount('acme')).toBe(2);
+    log.build(buildStarted({ ...ref(1), attempt: 1 }, { eventId: id(9003) }));
+    expect(log.view.queuedCount('acme')).toBe(1);
+    log.build(buildCanceled({ ...ref(2) }, { eventId: id(9004) }));
+    expect(log.view.queuedCount('acme')).toBe(0);
+  });
+
+  it('given a failed build the view let go of, when a person retries it, then its history brings it back queued, spending no automatic retry', () => {
+    const log = new Log();
+    const failed = [buildQueued(ref(5)), buildStarted({ ...ref(5), attempt: 1 }, { eventId: id(9051) }), buildFailed({ ...ref(5), attempt: 1, failureClass: 'auth-denied' }, { eventId: id(9052) })];
+    log.build(...failed);
+    expect(log.view.get(id(5))).toBeUndefined(); // auth-denied is not retried: forgotten at once
+    const retry = buildRetryScheduled({ ...ref(5), attempt: 2, failureClass: null, delayMs: 0, reason: 'retried by alice' }, { eventId: id(9053), occurredAt: at(9) });
+    const recorded = log.record(buildStream(id(5)), retry);
+    expect(log.view.forgot(recorded)).toBe(true);
+    log.view.restore(log.history(buildStream(id(5))));
+    expect(log.view.get(id(5))).toMatchObject({ build: { status: 'queued', attempt: 2 }, lastEventId: id(9053) });
+    expect(log.view.queuedCount('acme')).toBe(1);
+    expect(log.view.orgRetryTimes('acme')).toEqual([]);
+    expect(log.view.forgot(recorded)).toBe(false);
   });
 
   it('given failures on a registry endpoint crossing the threshold, then it asks once to open that circuit, with the evidence', () => {

@@ -58,6 +58,8 @@ export class ClusterView {
   private readonly executors = new Map<string, Executor>();
   private readonly orgRetries = new Map<string, string[]>();
   private readonly orgLastStart = new Map<string, number>();
+  /** Queued builds per org, kept as builds move (the queue cap is checked on every POST /builds). */
+  private readonly orgQueued = new Map<string, number>();
   position = 0;
 
   constructor(
@@ -76,13 +78,57 @@ export class ClusterView {
     return [];
   }
 
+  /**
+   * Whether the view forgot this build: it ended (or failed for good) and has gone, so an event
+   * bringing it back (a person's retry) needs its history first (`restore`).
+   */
+  forgot(event: RecordedEvent): boolean {
+    return event.streamName.startsWith(BUILD_STREAM_PREFIX) && event.type !== 'BuildQueued' && !this.builds.has(String(event.data.buildId));
+  }
+
+  /**
+   * Takes a forgotten build back from its history (its stream up to and including the event that
+   * brings it back): a failed, timed-out or expired build a person retried is queued again.
+   */
+  restore(history: readonly RecordedEvent[]): void {
+    const events = history as unknown as (RecordedEvent & BuildEvent)[];
+    if (events.length === 0 || events[0].type !== 'BuildQueued') return;
+    const build = events.reduce<Build>((state, event) => evolve(state, event), initialBuild()) as ExistingBuild;
+    const last = events[events.length - 1];
+    this.position = Math.max(this.position, last.globalPosition);
+    if (this.settled(build)) return;
+    this.track(undefined, {
+      build,
+      queuedPosition: events[0].globalPosition,
+      correlationId: events[0].metadata.correlationId,
+      lastEventId: last.metadata.eventId,
+      changedAt: last.metadata.occurredAt,
+    });
+  }
+
+  /** Puts a build's new state in the view (or drops it once settled), keeping the per-org queued counts. */
+  private track(before: TrackedBuild | undefined, tracked: TrackedBuild): void {
+    const { build } = tracked;
+    const settled = this.settled(build);
+    const delta = (!settled && build.status === 'queued' ? 1 : 0) - (before?.build.status === 'queued' ? 1 : 0);
+    if (delta !== 0) {
+      const org = build.ref.org;
+      const count = (this.orgQueued.get(org) ?? 0) + delta;
+      if (count > 0) this.orgQueued.set(org, count);
+      else this.orgQueued.delete(org);
+    }
+    if (settled) this.builds.delete(build.ref.buildId);
+    else this.builds.set(build.ref.buildId, tracked);
+  }
+
   private applyBuild(recorded: RecordedEvent): CircuitAction[] {
     const event = recorded as unknown as BuildEvent;
     const current = this.builds.get(event.data.buildId);
     if (!current && event.type !== 'BuildQueued') return [];
     const before = current?.build ?? initialBuild();
     const build = evolve(before, event) as ExistingBuild;
-    if (event.type === 'BuildRetryScheduled') this.noteRetry(build.ref.org, event.metadata.occurredAt);
+    // A person's retry (no failure class) spends none of the org's budget of automatic retries.
+    if (event.type === 'BuildRetryScheduled' && event.data.failureClass !== null) this.noteRetry(build.ref.org, event.metadata.occurredAt);
     if (event.type === 'BuildStarted') this.orgLastStart.set(build.ref.org, recorded.globalPosition);
     const tracked: TrackedBuild = {
       build,
@@ -91,8 +137,7 @@ export class ClusterView {
       lastEventId: event.metadata.eventId,
       changedAt: event.metadata.occurredAt,
     };
-    if (this.settled(build)) this.builds.delete(build.ref.buildId);
-    else this.builds.set(build.ref.buildId, tracked);
+    this.track(current, tracked);
     return routeOutcomes(before, event).flatMap((outcome) => {
       const decision = this.windowOf(outcome.route).record(this.route(outcome.route).state, outcome);
       return decision ? [{ route: outcome.route, decision, causationId: event.metadata.eventId }] : [];
@@ -147,9 +192,7 @@ export class ClusterView {
   }
 
   queuedCount(org: string): number {
-    let count = 0;
-    for (const { build } of this.builds.values()) if (build.status === 'queued' && build.ref.org === org) count++;
-    return count;
+    return this.orgQueued.get(org) ?? 0;
   }
 
   /** Global position of the org's latest BuildStarted, 0 if none: who was served least recently. */
