@@ -4,3 +4,4 @@ export * from './validation';
 export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-schema';
 export * from './eventstoredb/eventstoredb-event-store';
+export * from './forwarding-event-store';

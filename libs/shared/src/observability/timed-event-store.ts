@@ -1,18 +1,4 @@
-import {
-  AppendResult,
-  EventFilter,
-  EventStore,
-  ExpectedRevision,
-  ImportedEvent,
-  ImportResult,
-  NewEvent,
-  ReadAllOptions,
-  ReadStreamOptions,
-  RecordedEvent,
-  RevisionConflictError,
-  SubscribeOptions,
-  SubscriptionBatch,
-} from '@lib/event-store';
+import { AppendResult, EventStore, ExpectedRevision, ForwardingEventStore, NewEvent, RevisionConflictError } from '@lib/event-store';
 import { Histogram, Registry } from 'prom-client';
 import { METRIC_PREFIX, SECONDS_BUCKETS } from './metrics-registry';
 
@@ -32,13 +18,15 @@ export const appendLatencyHistogram = (registry: Registry): Histogram<'outcome'>
  * The event-store port with its appends timed: a decorator around whichever adapter is configured,
  * so that no adapter knows about metrics. Everything else passes through untouched.
  */
-export class TimedEventStore implements EventStore {
+export class TimedEventStore extends ForwardingEventStore {
   constructor(
-    private readonly inner: EventStore,
+    inner: EventStore,
     private readonly latency: Histogram<'outcome'>,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async append(streamName: string, events: readonly NewEvent[], expectedRevision?: ExpectedRevision): Promise<AppendResult> {
+  override async append(streamName: string, events: readonly NewEvent[], expectedRevision?: ExpectedRevision): Promise<AppendResult> {
     const stop = this.latency.startTimer();
     let outcome: AppendOutcome = 'error';
     try {
@@ -51,33 +39,5 @@ export class TimedEventStore implements EventStore {
     } finally {
       stop({ outcome });
     }
-  }
-
-  readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
-    return this.inner.readStream(streamName, options);
-  }
-
-  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.inner.readAll(options);
-  }
-
-  subscribeToAll(options?: SubscribeOptions): AsyncIterable<SubscriptionBatch> {
-    return this.inner.subscribeToAll(options);
-  }
-
-  importEvents(batches: AsyncIterable<readonly ImportedEvent[]>): Promise<ImportResult> {
-    return this.inner.importEvents(batches);
-  }
-
-  headPosition(): Promise<number> {
-    return this.inner.headPosition();
-  }
-
-  countEventsAfter(position: number, filter?: EventFilter, cap?: number): Promise<number> {
-    return this.inner.countEventsAfter(position, filter, cap);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
