@@ -14,7 +14,10 @@ const FIGURES = [
 export const statsPage = async (view, { query: params }, signal) => {
   const [bucket, count, label] = RANGES[params.get('range')] ?? RANGES.hour;
   view.append(h('h1', {}, 'Statistics'), h('p', {}, `Per ${bucket}, over ${label} (UTC). Range: `,
-    Object.entries(RANGES).map(([key, [, , text]]) => h('a', { href: `#/stats${query({ range: key })}` }, text, ' '))));
+    Object.entries(RANGES).flatMap(([key, [, , text]], index) => [
+      ...(index > 0 ? [' · '] : []),
+      key === (params.get('range') ?? 'hour') ? h('strong', {}, text) : h('a', { href: `#/stats${query({ range: key })}` }, text),
+    ])));
   const to = new Date();
   const from = new Date(to.getTime() - (count - 1) * { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[bucket]);
   const range = { bucket, from: from.toISOString(), to: to.toISOString() };
