@@ -3,8 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AppConfig, MetricsController, sharedProviders, topologyFrom } from '@lib/shared';
 import { principalControllers, principalProviders } from './access/access.providers';
 import { BuildsController } from './builds/builds.controller';
-import { CancelBuildHandler } from './builds/cancel-build.handler';
-import { RetryBuildHandler } from './builds/retry-build.handler';
+import { BuildOperatorHandler } from './builds/build-operator.handler';
 import { QueueBuildHandler } from './builds/queue-build.handler';
 import { executorControllers, executorProviders, logProviders } from './executor/executor.providers';
 import { HealthController } from './health.controller';
@@ -38,8 +37,7 @@ export class OrchestratorModule {
         ...logProviders(config),
         ...(executor ? executorProviders(config) : []),
         QueueBuildHandler,
-        CancelBuildHandler,
-        RetryBuildHandler,
+        BuildOperatorHandler,
         DrainRouteHandler,
         { provide: INCIDENT_RULES, useValue: loadIncidentRules(config) },
         { provide: INCIDENT_DETECTOR_ENABLED, useValue: config.INCIDENT_DETECTOR_ENABLED === 'true' },

@@ -3,10 +3,9 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply } from 'fastify';
 import { BuildIdPipe, Context, invalidField, Permit, RequestContext } from '@lib/shared';
 import { BuildsDocs } from './builds.openapi';
-import { CancelBuildCommand, CancelBuildResult } from './cancel-build.handler';
+import { BuildOperatorCommand, CancelBuildResult, RetryBuildResult } from './build-operator.handler';
 import { CancelBuildDto, QueueBuildDto } from './queue-build.dto';
 import { QueueBuildCommand } from './queue-build.handler';
-import { RetryBuildCommand, RetryBuildResult } from './retry-build.handler';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -37,23 +36,25 @@ export class BuildsController {
   @Permit('builds:write')
   @HttpCode(202)
   @BuildsDocs.cancel()
-  cancel(
+  async cancel(
     @Param('buildId', BuildIdPipe) buildId: string,
     @Body() body: CancelBuildDto,
     @Context() context: RequestContext,
   ): Promise<CancelBuildResult> {
-    return this.commands.execute(new CancelBuildCommand(buildId, body?.reason ?? null, context));
+    const { position } = await this.commands.execute(new BuildOperatorCommand(buildId, { type: 'CancelBuild', reason: body?.reason ?? null }, context));
+    return { buildId, status: 'canceled', position };
   }
 
   @Post(':buildId/retry')
   @Permit('builds:write')
   @HttpCode(202)
   @BuildsDocs.retry()
-  retry(
+  async retry(
     @Param('buildId', BuildIdPipe) buildId: string,
     @Body() body: CancelBuildDto,
     @Context() context: RequestContext,
   ): Promise<RetryBuildResult> {
-    return this.commands.execute(new RetryBuildCommand(buildId, body?.reason ?? null, context));
+    const { attempt, position } = await this.commands.execute(new BuildOperatorCommand(buildId, { type: 'RetryBuild', reason: body?.reason ?? null }, context));
+    return { buildId, status: 'queued', attempt, position };
   }
 }

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BuildEvent, buildStream, IncidentEvent, IncidentNotFoundError, incidentStream, QueueWaitRule } from '@lib/domain';
 import { buildFailed, buildPushed, buildTimedOut } from '@lib/domain/testing/build.fixtures';
+import { FakeClock } from '@lib/shared/testing/fake-clock';
 import { RecordedEvent } from '@lib/event-store';
-import { Clock } from '@lib/shared';
-import { AnyProjection, handles } from '../projections/projection';
+import { AnyProjection } from '../projections/projection';
+import { recordAll as recordLog, SeededReadStores } from '../projections/testing/log';
 import { SqliteReadStore } from '../read-store/sqlite-read-store';
 import { GetFailureAnalysisHandler, GetFailureAnalysisQuery, GetTopAccountsHandler, GetTopAccountsQuery, MAX_BUCKETS } from './failure-analysis.queries';
 import { failureBreakdownProjection } from './failure-breakdown.projection';
@@ -22,50 +20,16 @@ import {
 type AnyEvent = BuildEvent | IncidentEvent;
 const PROJECTIONS: readonly AnyProjection[] = [incidentsProjection, failureBreakdownProjection];
 
-class FixedClock extends Clock {
-  constructor(private readonly time: string) {
-    super();
-  }
-
-  now(): Date {
-    return new Date(this.time);
-  }
-}
 
 const streamOf = (event: AnyEvent): string => ('incidentId' in event.data ? incidentStream(event.data.incidentId) : buildStream((event as BuildEvent).data.buildId));
 
-const recordAll = (events: readonly AnyEvent[]): RecordedEvent[] =>
-  events.map((event, index) => ({ ...event, streamName: streamOf(event), streamRevision: 0, globalPosition: index + 1, recordedAt: '2031-01-01T00:00:00.000Z' }));
+const recordAll = (events: readonly AnyEvent[]): RecordedEvent[] => recordLog(events, (index) => index + 1, streamOf);
 
-const fold = (projection: AnyProjection, events: readonly RecordedEvent[]): Map<string, { doc: unknown; lastPosition: number }> => {
-  const documents = new Map<string, { doc: unknown; lastPosition: number }>();
-  for (const event of events) {
-    if (!handles(projection, event)) continue;
-    for (const id of projection.documentIds(event)) documents.set(id, { doc: projection.evolve(documents.get(id)?.doc ?? null, event, id), lastPosition: event.globalPosition });
-  }
-  return documents;
-};
+const seeded = new SeededReadStores('incidents-queries');
+afterAll(() => seeded.close());
 
-const directory = mkdtempSync(join(tmpdir(), 'incidents-queries-'));
-const stores: SqliteReadStore[] = [];
-afterAll(async () => {
-  for (const store of stores) await store.close();
-  rmSync(directory, { recursive: true, force: true });
-});
-
-const readStoreWith = async (events: readonly AnyEvent[]): Promise<SqliteReadStore> => {
-  const store = new SqliteReadStore({ path: join(directory, `read-${stores.length + 1}.sqlite`) });
-  stores.push(store);
-  const live = await store.prepare(PROJECTIONS);
-  const log = recordAll(events);
-  await store.commit(
-    PROJECTIONS.map((projection) => ({
-      projection, generation: live.find((record) => record.name === projection.name)!.generation, state: 'live' as const, documents: fold(projection, log), checkpoint: log.length,
-    })),
-    '2031-01-01T00:00:00.000Z',
-  );
-  return store;
-};
+/** A new SQLite read store on a temp file holding every projection's documents for this log. */
+const readStoreWith = (events: readonly AnyEvent[]): Promise<SqliteReadStore> => seeded.holding(PROJECTIONS, recordAll(events));
 
 // ---------------------------------------------------------------- three incidents
 
@@ -204,7 +168,7 @@ describe('failure analysis over the SQLite read store', () => {
     store = await readStoreWith(log);
   });
   const failures = (request: Omit<ConstructorParameters<typeof GetFailureAnalysisQuery>[0], 'bucket'> & { bucket?: 'minute' | 'hour' | 'day' }) =>
-    new GetFailureAnalysisHandler(store, new FixedClock(NOW)).execute(new GetFailureAnalysisQuery({ bucket: 'hour', ...request }));
+    new GetFailureAnalysisHandler(store, new FakeClock(NOW)).execute(new GetFailureAnalysisQuery({ bucket: 'hour', ...request }));
 
   it('gives failed and ended attempts per bucket, by combination, with failure rates, and totals per combination', async () => {
     const report = await failures({ from: at('09:00:00'), to: at('10:00:00') });
@@ -247,7 +211,7 @@ describe('failure analysis over the SQLite read store', () => {
 
   describe('top accounts', () => {
     const top = (request: Partial<ConstructorParameters<typeof GetTopAccountsQuery>[0]>) =>
-      new GetTopAccountsHandler(store, new FixedClock(NOW)).execute(new GetTopAccountsQuery({ limit: 10, ...request }));
+      new GetTopAccountsHandler(store, new FakeClock(NOW)).execute(new GetTopAccountsQuery({ limit: 10, ...request }));
 
     it('ranks accounts by failed attempts over the range, to the minute, ties by name', async () => {
       expect(await top({ from: at('00:00:00'), to: '2026-11-17T23:59:00Z' })).toStrictEqual({

@@ -1,46 +1,24 @@
-import { BUILD_EVENT_TYPES, BuildEvent, buildStream, upcast } from '@lib/domain';
+import { BUILD_EVENT_TYPES, BuildEvent, upcast } from '@lib/domain';
 import {
   buildCanceled, buildExpired, buildFailed, buildFellBack, buildImageBuilt, buildPushStarted, buildPushed, buildQueued,
   buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, history,
 } from '@lib/domain/testing/build.fixtures';
 import { v1History } from '@lib/domain/testing/v1-events';
+import { deepFreeze } from '@lib/domain/testing/decider-spec';
 import { RecordedEvent } from '@lib/event-store';
+import { handles } from './projection';
+import { foldProjection, recordAll as recordLog } from './testing/log';
 import { bucketStart, BuildStats, buildStatsProjection, evolveBuildStats } from './build-stats.projection';
 import { emptyHistogram, Histogram, histogramOf } from './histogram';
-import { handles } from './projection';
 
 // ---------------------------------------------------------------- Given/When/Then
 
-/** Far from every occurredAt, so a bucket placed by the store's time (or the clock) shows it. */
-const RECORDED_AT = '2031-01-01T00:00:00.000Z';
 /** Other streams interleave in the log: the i-th event of a test's log sits at position 301 + 2i. */
 const positionOf = (index: number): number => 301 + 2 * index;
 
-/** Records events in the order given, as the store would: each stream's revisions count from 0. */
-const recordAll = (events: readonly BuildEvent[]): RecordedEvent[] => {
-  const revisions = new Map<string, number>();
-  return events.map((event, index) => {
-    const streamName = buildStream(event.data.buildId);
-    const streamRevision = revisions.get(streamName) ?? 0;
-    revisions.set(streamName, streamRevision + 1);
-    return { ...event, streamName, streamRevision, globalPosition: positionOf(index), recordedAt: RECORDED_AT };
-  });
-};
+const recordAll = (events: readonly BuildEvent[]): RecordedEvent[] => recordLog(events, positionOf);
 
-/** Folds as the runner does: only events the projection handles, into every document documentIds names. */
-const project = (events: readonly RecordedEvent[]): Map<string, BuildStats> => {
-  const docs = new Map<string, BuildStats>();
-  for (const event of events) {
-    if (!handles(buildStatsProjection, event)) continue;
-    for (const id of buildStatsProjection.documentIds(event)) docs.set(id, evolveBuildStats(docs.get(id) ?? null, event, id));
-  }
-  return docs;
-};
-
-const deepFreeze = <T>(value: T): T => {
-  if (value !== null && typeof value === 'object') Object.values(value).forEach(deepFreeze);
-  return Object.freeze(value);
-};
+const project = (events: readonly RecordedEvent[]): Map<string, BuildStats> => foldProjection(buildStatsProjection, events);
 
 /** given these events, when this one is recorded next, then it touches bucket `id`, which becomes exactly this. */
 const given = (events: readonly BuildEvent[]) => ({

@@ -1,50 +1,24 @@
-import { BUILD_EVENT_TYPES, BuildEvent, buildStream, upcast } from '@lib/domain';
+import { BUILD_EVENT_TYPES, BuildEvent, upcast } from '@lib/domain';
 import {
   BUILD_ID, QUEUED_AT,
   buildCanceled, buildExpired, buildFailed, buildFellBack, buildImageBuilt, buildPushStarted, buildPushed, buildQueued,
   buildRetriesExhausted, buildRetryScheduled, buildStarted, buildTimedOut, history,
 } from '@lib/domain/testing/build.fixtures';
 import { V1_BUILD_ID, v1History } from '@lib/domain/testing/v1-events';
+import { deepFreeze } from '@lib/domain/testing/decider-spec';
 import { RecordedEvent } from '@lib/event-store';
 import { handles } from './projection';
+import { foldProjection, recordAll as recordLog } from './testing/log';
 import { OrgQueue, QueuedEntry, RunningEntry, evolveOrgQueue, queueProjection } from './queue.projection';
 
 // ---------------------------------------------------------------- Given/When/Then
 
-/** Far from every occurredAt, so a document that took its times from the store shows it. */
-const RECORDED_AT = '2031-01-01T00:00:00.000Z';
 /** Other streams interleave in the log: the i-th event of a test's log sits at position 101 + 2i. */
 const positionOf = (index: number): number => 101 + 2 * index;
 
-/** Records events in the order given, as the store would: each stream's revisions count from 0. */
-const recordAll = (events: readonly BuildEvent[]): RecordedEvent[] => {
-  const revisions = new Map<string, number>();
-  return events.map((event, index) => {
-    const streamName = buildStream(event.data.buildId);
-    const streamRevision = revisions.get(streamName) ?? 0;
-    revisions.set(streamName, streamRevision + 1);
-    return { ...event, streamName, streamRevision, globalPosition: positionOf(index), recordedAt: RECORDED_AT };
-  });
-};
+const recordAll = (events: readonly BuildEvent[]): RecordedEvent[] => recordLog(events, positionOf);
 
-/** Folds as the runner does: only events the projection handles, into every document documentIds names; null deletes. */
-const project = (events: readonly RecordedEvent[]): Map<string, OrgQueue> => {
-  const docs = new Map<string, OrgQueue>();
-  for (const event of events) {
-    if (!handles(queueProjection, event)) continue;
-    for (const id of queueProjection.documentIds(event)) {
-      const doc = queueProjection.evolve(docs.get(id) ?? null, event, id);
-      if (doc === null) docs.delete(id);
-      else docs.set(id, doc);
-    }
-  }
-  return docs;
-};
-
-const deepFreeze = <T>(value: T): T => {
-  if (value !== null && typeof value === 'object') Object.values(value).forEach(deepFreeze);
-  return Object.freeze(value);
-};
+const project = (events: readonly RecordedEvent[]): Map<string, OrgQueue> => foldProjection(queueProjection, events);
 
 /** given these events (in log order), when this one is recorded next, then exactly this document of the org (default acme). */
 const given = (events: readonly BuildEvent[]) => ({

@@ -9,47 +9,25 @@ import {
   circuitClosed, circuitHalfOpened, circuitOpened, routeDrained, routeHistory, routeUndrained,
 } from '@lib/domain/testing/route.fixtures';
 import { v1History } from '@lib/domain/testing/v1-events';
+import { deepFreeze } from '@lib/domain/testing/decider-spec';
 import { RecordedEvent } from '@lib/event-store';
 import { handles } from './projection';
+import { foldProjection, recordAll as recordLog } from './testing/log';
 import { evolveRouteView, RECENT_MINUTES, routesProjection, RouteView } from './routes.projection';
 
 // ---------------------------------------------------------------- Given/When/Then
 
 type AnyEvent = BuildEvent | RouteEvent;
 
-/** Far from every occurredAt, so a document that took its times from the store shows it. */
-const RECORDED_AT = '2031-01-01T00:00:00.000Z';
 /** Other streams interleave in the log: the i-th event of a test's log sits at position 201 + 2i. */
 const positionOf = (index: number): number => 201 + 2 * index;
 
 const isRouteEvent = (event: AnyEvent): event is RouteEvent => (ALL_ROUTE_EVENT_TYPES as readonly string[]).includes(event.type);
 const streamOf = (event: AnyEvent): string => (isRouteEvent(event) ? routeStream(routeOf(event)) : buildStream(event.data.buildId));
 
-/** Records events in the order given, as the store would: each stream's revisions count from 0. */
-const recordAll = (events: readonly AnyEvent[]): RecordedEvent[] => {
-  const revisions = new Map<string, number>();
-  return events.map((event, index) => {
-    const streamName = streamOf(event);
-    const streamRevision = revisions.get(streamName) ?? 0;
-    revisions.set(streamName, streamRevision + 1);
-    return { ...event, streamName, streamRevision, globalPosition: positionOf(index), recordedAt: RECORDED_AT };
-  });
-};
+const recordAll = (events: readonly AnyEvent[]): RecordedEvent[] => recordLog(events, positionOf, streamOf);
 
-/** Folds as the runner does: only events the projection handles, into every document documentIds names. */
-const project = (events: readonly RecordedEvent[]): Map<string, RouteView> => {
-  const docs = new Map<string, RouteView>();
-  for (const event of events) {
-    if (!handles(routesProjection, event)) continue;
-    for (const id of routesProjection.documentIds(event)) docs.set(id, evolveRouteView(docs.get(id) ?? null, event, id));
-  }
-  return docs;
-};
-
-const deepFreeze = <T>(value: T): T => {
-  if (value !== null && typeof value === 'object') Object.values(value).forEach(deepFreeze);
-  return Object.freeze(value);
-};
+const project = (events: readonly RecordedEvent[]): Map<string, RouteView> => foldProjection(routesProjection, events);
 
 const idOf = (route: RouteId): string => `${route.kind}:${route.name}`;
 const BACKEND_ID = idOf(BACKEND);

@@ -1,17 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BuildEvent, BuildNotFoundError, BuildRef, buildStream, OrgScope, RouteEvent, routeOf, routeStream, ALL_ROUTE_EVENT_TYPES } from '@lib/domain';
 import {
   ACTOR, buildCanceled, buildExpired, buildFailed, buildImageBuilt, buildPushStarted, buildPushed, buildQueued, buildRetryScheduled, buildStarted,
 } from '@lib/domain/testing/build.fixtures';
 import { circuitOpened, routeDrained } from '@lib/domain/testing/route.fixtures';
+import { FakeClock } from '@lib/shared/testing/fake-clock';
 import { RecordedEvent } from '@lib/event-store';
-import { Clock } from '@lib/shared';
 import { buildStatsProjection, BuildStats } from '../projections/build-stats.projection';
 import { buildStatusProjection } from '../projections/build-status.projection';
 import { bucketOf, emptyHistogram, Histogram, histogramOf as histogramFrom, upperBoundOf } from '../projections/histogram';
-import { AnyProjection, handles } from '../projections/projection';
+import { AnyProjection } from '../projections/projection';
+import { recordAll as recordLog, SeededReadStores } from '../projections/testing/log';
 import { queueProjection } from '../projections/queue.projection';
 import { routesProjection } from '../projections/routes.projection';
 import { SqliteReadStore } from '../read-store/sqlite-read-store';
@@ -24,62 +22,18 @@ import { figuresOf, GetStatsHandler, GetStatsQuery, MAX_BUCKETS, StatsFigures } 
 type AnyEvent = BuildEvent | RouteEvent;
 const PROJECTIONS: readonly AnyProjection[] = [buildStatusProjection, queueProjection, routesProjection, buildStatsProjection];
 
-class FixedClock extends Clock {
-  constructor(private readonly at: string) {
-    super();
-  }
-
-  now(): Date {
-    return new Date(this.at);
-  }
-}
 
 const isRouteEvent = (event: AnyEvent): event is RouteEvent => (ALL_ROUTE_EVENT_TYPES as readonly string[]).includes(event.type);
 
-/** Records events in the order given, as the store would: each stream's revisions count from 0, positions 1, 2, 3… */
-const recordAll = (events: readonly AnyEvent[]): RecordedEvent[] => {
-  const revisions = new Map<string, number>();
-  return events.map((event, index) => {
-    const streamName = isRouteEvent(event) ? routeStream(routeOf(event)) : buildStream(event.data.buildId);
-    const streamRevision = revisions.get(streamName) ?? 0;
-    revisions.set(streamName, streamRevision + 1);
-    return { ...event, streamName, streamRevision, globalPosition: index + 1, recordedAt: '2031-01-01T00:00:00.000Z' };
-  });
-};
+/** Records events in the order given, as the store would: positions 1, 2, 3… */
+const recordAll = (events: readonly AnyEvent[]): RecordedEvent[] =>
+  recordLog(events, (index) => index + 1, (event) => (isRouteEvent(event) ? routeStream(routeOf(event)) : buildStream(event.data.buildId)));
 
-/** Folds as the runner does: each handled event into every document documentIds names (null: delete). */
-const fold = (projection: AnyProjection, events: readonly RecordedEvent[]): Map<string, { doc: unknown; lastPosition: number }> => {
-  const documents = new Map<string, { doc: unknown; lastPosition: number }>();
-  for (const event of events) {
-    if (!handles(projection, event)) continue;
-    for (const id of projection.documentIds(event)) {
-      documents.set(id, { doc: projection.evolve(documents.get(id)?.doc ?? null, event, id), lastPosition: event.globalPosition });
-    }
-  }
-  return documents;
-};
-
-const directory = mkdtempSync(join(tmpdir(), 'views-queries-'));
-const stores: SqliteReadStore[] = [];
-afterAll(async () => {
-  for (const store of stores) await store.close();
-  rmSync(directory, { recursive: true, force: true });
-});
+const seeded = new SeededReadStores('views-queries');
+afterAll(() => seeded.close());
 
 /** A new SQLite read store on a temp file holding every projection's documents for this log. */
-const readStoreWith = async (events: readonly AnyEvent[]): Promise<SqliteReadStore> => {
-  const store = new SqliteReadStore({ path: join(directory, `read-${stores.length + 1}.sqlite`) });
-  stores.push(store);
-  // The live generation of each projection: what the runner writes to.
-  const live = await store.prepare(PROJECTIONS);
-  const generationOf = (projection: AnyProjection): number => live.find((record) => record.name === projection.name)?.generation ?? 0;
-  const log = recordAll(events);
-  await store.commit(
-    PROJECTIONS.map((projection) => ({ projection, generation: generationOf(projection), state: 'live' as const, documents: fold(projection, log), checkpoint: log.length })),
-    '2031-01-01T00:00:00.000Z',
-  );
-  return store;
-};
+const readStoreWith = (events: readonly AnyEvent[]): Promise<SqliteReadStore> => seeded.holding(PROJECTIONS, recordAll(events));
 
 const ref = (buildId: string, org: string, repo = buildId): Partial<BuildRef> => ({ buildId, org, repo });
 const at = (hhmmss: string): { occurredAt: string } => ({ occurredAt: `2026-11-16T${hhmmss}.000Z` });
@@ -134,7 +88,7 @@ describe('queue queries over the SQLite read store', () => {
 
   describe('GetQueueOverview', () => {
     it('sums up each org (oldest wait of what is ready first), each backend, and all of it', async () => {
-      const overview = await new GetQueueOverviewHandler(store, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(UNSCOPED));
+      const overview = await new GetQueueOverviewHandler(store, new FakeClock(NOW)).execute(new GetQueueOverviewQuery(UNSCOPED));
       expect(overview).toStrictEqual({
         totals: { queued: 4, ready: 3, running: 3 },
         orgs: [
@@ -150,13 +104,13 @@ describe('queue queries over the SQLite read store', () => {
     });
 
     it('counts a retry as ready, with its wait from its not-before time, once that time has passed', async () => {
-      const overview = await new GetQueueOverviewHandler(store, new FixedClock('2026-11-16T10:35:00.000Z')).execute(new GetQueueOverviewQuery(UNSCOPED));
+      const overview = await new GetQueueOverviewHandler(store, new FakeClock('2026-11-16T10:35:00.000Z')).execute(new GetQueueOverviewQuery(UNSCOPED));
       expect(overview.orgs[0]).toStrictEqual({ org: 'acme', queued: 3, ready: 3, running: 1, pushing: 1, oldestWaitSeconds: 5700 });
       expect(overview.totals).toStrictEqual({ queued: 4, ready: 4, running: 3 });
     });
 
     it('given a scoped principal, sums up its orgs only, and counts backends over their builds alone', async () => {
-      const overview = await new GetQueueOverviewHandler(store, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(scopeOf('acme', 'gamma', 'nobody')));
+      const overview = await new GetQueueOverviewHandler(store, new FakeClock(NOW)).execute(new GetQueueOverviewQuery(scopeOf('acme', 'gamma', 'nobody')));
       expect(overview).toStrictEqual({
         totals: { queued: 3, ready: 2, running: 2 },
         orgs: [
@@ -166,18 +120,18 @@ describe('queue queries over the SQLite read store', () => {
         // docker-secondary runs only beta's b2.
         backends: [{ backend: 'docker-primary', running: 2, pushing: 1, orgs: 2 }],
       });
-      expect(await new GetQueueOverviewHandler(store, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(scopeOf()))).toStrictEqual({ totals: { queued: 0, ready: 0, running: 0 }, orgs: [], backends: [] });
+      expect(await new GetQueueOverviewHandler(store, new FakeClock(NOW)).execute(new GetQueueOverviewQuery(scopeOf()))).toStrictEqual({ totals: { queued: 0, ready: 0, running: 0 }, orgs: [], backends: [] });
     });
 
     it('given no org with anything queued or running, is empty', async () => {
       const empty = await readStoreWith([buildQueued({ ...A1 }, at('09:00:00')), buildExpired({ ...A1 })]);
-      expect(await new GetQueueOverviewHandler(empty, new FixedClock(NOW)).execute(new GetQueueOverviewQuery(UNSCOPED))).toStrictEqual({ totals: { queued: 0, ready: 0, running: 0 }, orgs: [], backends: [] });
+      expect(await new GetQueueOverviewHandler(empty, new FakeClock(NOW)).execute(new GetQueueOverviewQuery(UNSCOPED))).toStrictEqual({ totals: { queued: 0, ready: 0, running: 0 }, orgs: [], backends: [] });
     });
   });
 
   describe('GetOrgQueue', () => {
     it("lists the org's line in the scheduler's order, 1 = next, with readiness and wait, and what runs", async () => {
-      const detail = await new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery('acme', UNSCOPED));
+      const detail = await new GetOrgQueueHandler(store, new FakeClock(NOW)).execute(new GetOrgQueueQuery('acme', UNSCOPED));
       expect(detail).toStrictEqual({
         org: 'acme',
         queued: [
@@ -193,11 +147,11 @@ describe('queue queries over the SQLite read store', () => {
     });
 
     it('given an org with no queue, answers an empty one', async () => {
-      expect(await new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery('nobody', UNSCOPED))).toStrictEqual({ org: 'nobody', queued: [], running: [], awaitingRetry: [], lastPosition: 0 });
+      expect(await new GetOrgQueueHandler(store, new FakeClock(NOW)).execute(new GetOrgQueueQuery('nobody', UNSCOPED))).toStrictEqual({ org: 'nobody', queued: [], running: [], awaitingRetry: [], lastPosition: 0 });
     });
 
     it('given an org out of scope, answers 404 whether it has a queue or not', async () => {
-      const orgQueue = (org: string) => new GetOrgQueueHandler(store, new FixedClock(NOW)).execute(new GetOrgQueueQuery(org, scopeOf('beta')));
+      const orgQueue = (org: string) => new GetOrgQueueHandler(store, new FakeClock(NOW)).execute(new GetOrgQueueQuery(org, scopeOf('beta')));
       await expect(orgQueue('acme')).rejects.toMatchObject({ status: 404, code: 'org-not-found', detail: 'Org "acme" not found' });
       await expect(orgQueue('nobody')).rejects.toMatchObject({ status: 404, code: 'org-not-found', detail: 'Org "nobody" not found' });
       expect(await orgQueue('beta')).toMatchObject({ org: 'beta', queued: [{ buildId: 'b1', position: 1 }], running: [{ buildId: 'b2' }] });
@@ -205,7 +159,7 @@ describe('queue queries over the SQLite read store', () => {
   });
 
   describe('GetQueuePosition', () => {
-    const positionOf = (buildId: string, scope: OrgScope = UNSCOPED) => new GetQueuePositionHandler(store, new FixedClock(NOW)).execute(new GetQueuePositionQuery(buildId, scope));
+    const positionOf = (buildId: string, scope: OrgScope = UNSCOPED) => new GetQueuePositionHandler(store, new FakeClock(NOW)).execute(new GetQueuePositionQuery(buildId, scope));
 
     it('gives a waiting build its place in line (1 = next) and how many are ahead', async () => {
       expect(await positionOf('a2')).toStrictEqual({ buildId: 'a2', org: 'acme', status: 'queued', position: 1, ahead: 0, ready: true, queueLength: 3 });
@@ -250,7 +204,7 @@ describe('routes query over the SQLite read store', () => {
   beforeAll(async () => {
     store = await readStoreWith(log);
   });
-  const list = (kind: 'backend' | 'registry', minutes: number, scope: OrgScope = UNSCOPED) => new ListRoutesHandler(store, new FixedClock(NOW)).execute(new ListRoutesQuery(kind, minutes, scope));
+  const list = (kind: 'backend' | 'registry', minutes: number, scope: OrgScope = UNSCOPED) => new ListRoutesHandler(store, new FakeClock(NOW)).execute(new ListRoutesQuery(kind, minutes, scope));
 
   it('lists the backends by name with circuit, drain, totals, last failure and the rates of the last N minutes (this one included)', async () => {
     const { items } = await list('backend', 15);
@@ -381,7 +335,7 @@ describe('stats query over the SQLite read store', () => {
   beforeAll(async () => {
     store = await readStoreWith(log);
   });
-  const stats = (request: ConstructorParameters<typeof GetStatsQuery>[0], scope: OrgScope = UNSCOPED) => new GetStatsHandler(store, new FixedClock(NOW)).execute(new GetStatsQuery(request, scope));
+  const stats = (request: ConstructorParameters<typeof GetStatsQuery>[0], scope: OrgScope = UNSCOPED) => new GetStatsHandler(store, new FakeClock(NOW)).execute(new GetStatsQuery(request, scope));
 
   it('by default reports the last 24 buckets up to the one holding now, each bucket and their merged total', async () => {
     const report = await stats({ bucket: 'hour', dimension: 'all', key: '*' });

@@ -1,6 +1,5 @@
 import { AccessEvent, principalStream } from '@lib/domain';
 import { EventStore, RecordedEvent } from '@lib/event-store';
-import { Clock } from '../../ports/clock';
 
 /**
  * Principals' streams held in memory, for tests of token verification and the guard: only
@@ -41,14 +40,4 @@ export class PrincipalStreams {
   }
 }
 
-export class FakeClock extends Clock {
-  constructor(private ms: number) {
-    super();
-  }
-  now(): Date {
-    return new Date(this.ms);
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+export { FakeClock } from '../../testing/fake-clock';
