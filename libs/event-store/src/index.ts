@@ -5,3 +5,4 @@ export * from './sqlite/sqlite-event-store';
 export * from './sqlite/sqlite-schema';
 export * from './eventstoredb/eventstoredb-event-store';
 export * from './forwarding-event-store';
+export * from './worker-script';

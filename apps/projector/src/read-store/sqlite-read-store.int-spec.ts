@@ -6,9 +6,11 @@ import { basename, dirname, join } from 'node:path';
 import { buildStatusProjection } from '../projections/build-status.projection';
 import { describeReadStoreConformance } from './conformance/read-store.conformance';
 import { SqliteReadStore } from './sqlite-read-store';
-import { readStoreFixtures } from './testing/read-store-fixtures';
+import { catchingUpSqliteFixture, readStoreFixtures } from './testing/read-store-fixtures';
 
 describeReadStoreConformance(readStoreFixtures().find((fixture) => fixture.name === 'SQLite')!);
+// The same behaviour with every commit made by the writer thread, as in a long rebuild.
+describeReadStoreConformance(catchingUpSqliteFixture());
 
 describe('SQLite read store: catch-up mode and its crash markers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'read-store-'));

@@ -7,6 +7,8 @@ import {
   assertNotBehind, assertStorable, GENERATIONS_TABLE, generationTable, GenerationRow, notBuilding, quoted, toDocumentRow, toRecord,
 } from './generation-tables';
 import { listSql } from './list-query';
+import { SqliteDocumentWriter, toDocumentRows } from './sqlite-document-writer';
+import { SqliteWriterThread } from './sqlite-writer-thread';
 import {
   CheckpointRecord, GenerationMovedError, GenerationRecord, GenerationState, GenerationTarget, ListQuery,
   ProjectionChanges, ReadSnapshot, ReadStore, StoredDocument,
@@ -45,6 +47,9 @@ const hasEarlierLayout = (db: Database): boolean =>
  */
 export class SqliteReadStore implements ReadStore {
   private db: Database;
+  private writer: SqliteDocumentWriter;
+  /** While catching up, commits go to a thread of their own (sqlite-writer-thread.ts). */
+  private writerThread: SqliteWriterThread | null = null;
   private readonly statements = new Map<string, Statement>();
   private readonly path: string;
   private readonly marker: CatchUpMarker;
@@ -62,6 +67,7 @@ export class SqliteReadStore implements ReadStore {
       removeDatabase(options.path);
       this.db = this.open();
     }
+    this.writer = new SqliteDocumentWriter(this.db);
   }
 
   private open(): Database {
@@ -78,6 +84,7 @@ export class SqliteReadStore implements ReadStore {
   // ---------------------------------------------------------------- generations
 
   async prepare(projections: readonly AnyProjection[]): Promise<GenerationRecord[]> {
+    await this.writerThread?.idle();
     projections.forEach(assertStorable);
     const records = this.admin(() => projections.map((projection) => this.prepareOne(projection)));
     this.dropRetiredTables();
@@ -98,6 +105,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async startRebuild(projections: readonly AnyProjection[]): Promise<GenerationRecord[]> {
+    await this.writerThread?.idle();
     projections.forEach(assertStorable);
     const records = this.admin(() =>
       projections.map((projection) => {
@@ -111,6 +119,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async promote(generations: readonly Readonly<{ projection: AnyProjection; generation: number }>[]): Promise<GenerationRecord[]> {
+    await this.writerThread?.idle();
     // One index per transaction, outside the switch: another writer waits for each only briefly.
     for (const { projection, generation } of generations) {
       const row = this.rowOf(projection.name, generation);
@@ -136,6 +145,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async discard(generations: readonly Pick<GenerationRecord, 'name' | 'generation'>[]): Promise<void> {
+    await this.writerThread?.idle();
     this.admin(() =>
       generations.forEach(({ name, generation }) => {
         const row = this.rowOf(name, generation);
@@ -232,44 +242,27 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async commit(changes: readonly ProjectionChanges[], at: string): Promise<void> {
-    this.db.transaction(() => {
-      this.assertTargets(changes);
-      for (const change of changes) {
-        this.writeDocuments(change);
-        this.statement(`UPDATE ${GENERATIONS_TABLE} SET position = max(position, ?), updated_at = ? WHERE name = ? AND generation = ?`)
-          .run(change.checkpoint, at, change.projection.name, change.generation);
-      }
-    }).immediate();
-  }
-
-  private writeDocuments({ projection, generation, documents }: ProjectionChanges): void {
-    const { columns, toColumns } = projection.storage;
-    const table = quoted(generationTable(projection.storage.table, generation));
-    const names = Object.keys(columns);
-    const upsert = this.statement(
-      `INSERT INTO ${table} (id, doc, last_position${names.map((n) => `, ${quoted(n)}`).join('')}) VALUES (?, ?, ?${names.map(() => ', ?').join('')})
-       ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, last_position = excluded.last_position${names.map((n) => `, ${quoted(n)} = excluded.${quoted(n)}`).join('')}`,
-    );
-    const remove = this.statement(`DELETE FROM ${table} WHERE id = ?`);
-    for (const [id, { doc, lastPosition }] of documents) {
-      if (doc === null) {
-        remove.run(id);
-        continue;
-      }
-      const values = toColumns(doc);
-      upsert.run(id, JSON.stringify(doc), lastPosition, ...names.map((name) => values[name] ?? null));
-    }
+    const batches = changes.map(toDocumentRows);
+    if (this.writerThread) return this.writerThread.commit(batches, at);
+    this.writer.commit(batches, at);
   }
 
   async setCatchingUp(catchingUp: boolean): Promise<void> {
     if (catchingUp === this.catchingUp || this.db.memory) return;
     if (catchingUp) {
       this.marker.writeDurably();
-      this.db.pragma('synchronous = OFF');
-      // Checkpoint less often: a page rewritten by many batches is then copied to the file once.
-      this.db.pragma(`wal_autocheckpoint = ${CATCH_UP_CHECKPOINT_PAGES}`);
-      this.db.pragma(`cache_size = -${CATCH_UP_CACHE_KIB}`);
+      const pragmas = [
+        `busy_timeout = ${BUSY_TIMEOUT_MS}`,
+        'synchronous = OFF',
+        // Checkpoint less often: a page rewritten by many batches is then copied to the file once.
+        `wal_autocheckpoint = ${CATCH_UP_CHECKPOINT_PAGES}`,
+        `cache_size = -${CATCH_UP_CACHE_KIB}`,
+        `journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`,
+      ];
+      pragmas.forEach((pragma) => this.db.pragma(pragma));
+      this.writerThread = new SqliteWriterThread({ path: this.path, pragmas });
     } else {
+      await this.closeWriterThread();
       this.db.pragma(`synchronous = ${this.synchronous}`);
       this.db.pragma(`wal_autocheckpoint = ${LIVE_CHECKPOINT_PAGES}`);
       this.db.pragma(`cache_size = -${LIVE_CACHE_KIB}`);
@@ -320,7 +313,14 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async close(): Promise<void> {
+    await this.closeWriterThread();
     if (this.db.open) this.db.close();
+  }
+
+  private async closeWriterThread(): Promise<void> {
+    const thread = this.writerThread;
+    this.writerThread = null;
+    await thread?.close();
   }
 
   private statement(sql: string): Statement {

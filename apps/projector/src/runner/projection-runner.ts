@@ -1,6 +1,7 @@
 import { EventFilter, EventStore, RecordedEvent, SubscriptionBatch } from '@lib/event-store';
 import { AnyProjection, evolveAll, handles } from '../projections/projection';
-import { GenerationMovedError, GenerationRecord, ProjectionChanges, ReadStore } from '../read-store/read-store.port';
+import { GenerationMovedError, GenerationRecord, ProjectionChanges, ReadStore, StoredDocument } from '../read-store/read-store.port';
+import { GenerationMemory } from './generation-memory';
 
 export type RunnerOptions = Readonly<{
   batchSize?: number;
@@ -16,6 +17,8 @@ export type RunnerOptions = Readonly<{
   target?: 'live' | 'rebuild';
   /** Projection name → last position to apply; the runner ends once every projection is there (verify). */
   stopAt?: ReadonlyMap<string, number>;
+  /** A rebuild remembers this many recently written documents per projection (generation-memory.ts); tests make it small. */
+  recentDocuments?: number;
   /** Called once the runner has moved to new live generations (a rebuild was promoted). */
   onGenerationsChanged?: (records: readonly GenerationRecord[]) => void;
 }>;
@@ -49,7 +52,16 @@ export const unionFilter = (projections: readonly AnyProjection[]): EventFilter 
  * checkpoints, with a new subscription from there.
  */
 export class ProjectionRunner {
+  /** Per projection: the position its committed documents have reached (its checkpoint). */
   private readonly positions = new Map<string, number>();
+  /** Per projection: the position folded so far; ahead of `positions` while a commit is in flight. */
+  private readonly folded = new Map<string, number>();
+  /**
+   * A rebuild's memory of the generations it created (generation-memory.ts). With it, the runner
+   * folds the next batch while the previous one is being committed: at most one commit in flight.
+   */
+  private memories: Map<string, GenerationMemory> | null = null;
+  private inFlight: Promise<void> | null = null;
   private readonly bound = new Map<string, number>();
   private readonly waiters = new Set<Waiter>();
   private running: Promise<void> | null = null;
@@ -69,7 +81,10 @@ export class ProjectionRunner {
    */
   async start(): Promise<void> {
     if (this.options.target !== 'rebuild') this.bind(await this.readStore.prepare(this.projections));
-    else if (this.bound.size === 0) this.bind(await this.readStore.startRebuild(this.projections));
+    else if (this.bound.size === 0) {
+      this.bind(await this.readStore.startRebuild(this.projections));
+      this.memories = new Map(this.projections.map((projection) => [projection.name, new GenerationMemory(this.options.recentDocuments)]));
+    }
     const behind = (await this.store.headPosition()) - this.position;
     if (behind > CATCH_UP_THRESHOLD_BATCHES * this.batchSize) await this.readStore.setCatchingUp(true);
     this.controller = new AbortController();
@@ -153,6 +168,7 @@ export class ProjectionRunner {
     for (const record of records) {
       this.bound.set(record.name, record.generation);
       this.positions.set(record.name, record.position);
+      this.folded.set(record.name, record.position);
     }
     const reached = this.position;
     this.waiters.forEach((waiter) => waiter.position <= reached && this.settle(waiter, true));
@@ -162,8 +178,13 @@ export class ProjectionRunner {
     return this.options.stopAt?.get(name) ?? Infinity;
   }
 
+  private foldedTo(name: string): number {
+    return this.folded.get(name) ?? 0;
+  }
+
+  /** Every projection has folded up to its `stopAt` (committed once the commit in flight is). */
   private get finished(): boolean {
-    return this.options.stopAt !== undefined && this.projections.every((p) => this.checkpointOf(p.name) >= this.limitOf(p.name));
+    return this.options.stopAt !== undefined && this.projections.every((p) => this.foldedTo(p.name) >= this.limitOf(p.name));
   }
 
   private async follow(signal: AbortSignal): Promise<void> {
@@ -173,14 +194,18 @@ export class ProjectionRunner {
   /** One subscription from the runner's position, until stopped, finished, or its generations moved. */
   private async followFrom(signal: AbortSignal): Promise<'ended' | 'generations-moved'> {
     const batches = this.store.subscribeToAll({ afterPosition: this.position, filter: this.filter, maxBatchSize: this.batchSize, signal });
-    for await (const batch of batches) {
-      try {
-        await this.apply(batch);
-      } catch (error) {
-        if (error instanceof GenerationMovedError && this.options.target !== 'rebuild') return 'generations-moved';
-        throw error;
+    try {
+      for await (const batch of batches) {
+        try {
+          await this.apply(batch);
+        } catch (error) {
+          if (error instanceof GenerationMovedError && this.options.target !== 'rebuild') return 'generations-moved';
+          throw error;
+        }
+        if (signal.aborted || this.finished) break;
       }
-      if (signal.aborted || this.finished) break;
+    } finally {
+      await this.settleCommit();
     }
     return 'ended';
   }
@@ -200,22 +225,50 @@ export class ProjectionRunner {
     this.options.onGenerationsChanged?.(records);
   }
 
-  /** Folds one batch into every projection and commits documents and checkpoints together. */
+  /**
+   * Folds one batch into every projection and commits documents and checkpoints together. A rebuild
+   * returns once its commit has started (the next batch is folded meanwhile); otherwise once it is done.
+   */
   private async apply(batch: SubscriptionBatch): Promise<void> {
     const changes: ProjectionChanges[] = [];
     const state = this.options.target === 'rebuild' ? 'building' : 'live';
     for (const projection of this.projections) {
-      const checkpoint = this.checkpointOf(projection.name);
+      const folded = this.foldedTo(projection.name);
       const limit = this.limitOf(projection.name);
       const reached = Math.min(batch.position, limit);
-      if (reached <= checkpoint) continue;
-      const events = batch.events.filter((event) => event.globalPosition > checkpoint && event.globalPosition <= limit && handles(projection, event));
+      if (reached <= folded) continue;
+      const events = batch.events.filter((event) => event.globalPosition > folded && event.globalPosition <= limit && handles(projection, event));
       const generation = this.bound.get(projection.name) ?? 0;
       changes.push({ projection, generation, state, documents: await this.fold({ projection, generation, state }, events), checkpoint: reached });
     }
-    if (changes.length > 0) await this.readStore.commit(changes, (this.options.now?.() ?? new Date()).toISOString());
-    if (batch.caughtUp) await this.readStore.setCatchingUp(false);
-    if (changes.length === 0) return;
+    if (changes.length > 0) {
+      for (const change of changes) {
+        this.folded.set(change.projection.name, change.checkpoint);
+        this.memories?.get(change.projection.name)?.remember(change.documents);
+      }
+      await this.settleCommit(); // the previous batch's: commits happen in log order, one at a time
+      const commit = this.readStore.commit(changes, (this.options.now?.() ?? new Date()).toISOString()).then(() => this.committed(changes, batch));
+      if (this.memories) {
+        this.inFlight = commit;
+        commit.catch(() => undefined); // awaited by settleCommit; not unhandled meanwhile
+      } else {
+        await commit;
+      }
+    }
+    if (batch.caughtUp) {
+      await this.settleCommit();
+      await this.readStore.setCatchingUp(false);
+    }
+  }
+
+  /** Waits for the commit in flight, if any; rethrows its error. */
+  private async settleCommit(): Promise<void> {
+    const commit = this.inFlight;
+    this.inFlight = null;
+    await commit;
+  }
+
+  private committed(changes: readonly ProjectionChanges[], batch: SubscriptionBatch): void {
     for (const change of changes) this.positions.set(change.projection.name, change.checkpoint);
     this.options.afterCommit?.(batch.position, batch.events.length);
     const reached = this.position;
@@ -236,7 +289,7 @@ export class ProjectionRunner {
         else pending.set(id, [event]);
       }
     }
-    const documents = await this.readStore.loadMany(target, [...pending.keys()]);
+    const documents = await this.load(target, [...pending.keys()]);
     const changed = new Map<string, { doc: unknown; lastPosition: number }>();
     for (const [id, list] of pending) {
       const stored = documents.get(id);
@@ -246,5 +299,22 @@ export class ProjectionRunner {
       changed.set(id, { doc: evolveAll(projection, stored?.doc ?? null, fresh, id), lastPosition: fresh[fresh.length - 1].globalPosition });
     }
     return changed;
+  }
+
+  /** The stored documents among `ids`: from a rebuild's memory where it knows them, else from the read store. */
+  private async load(target: Pick<ProjectionChanges, 'projection' | 'generation' | 'state'>, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
+    const memory = this.memories?.get(target.projection.name);
+    if (!memory) return this.readStore.loadMany(target, ids);
+    const known = new Map<string, StoredDocument>();
+    const forgotten: string[] = [];
+    for (const id of ids) {
+      const recalled = memory.recall(id);
+      if (recalled === undefined) forgotten.push(id);
+      else if (recalled !== null) known.set(id, recalled);
+    }
+    if (forgotten.length === 0) return known;
+    await this.settleCommit(); // what was written must be committed before it is read back
+    for (const [id, document] of await this.readStore.loadMany(target, forgotten)) known.set(id, document);
+    return known;
   }
 }

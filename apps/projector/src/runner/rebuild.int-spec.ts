@@ -61,6 +61,26 @@ describe.each(readStoreFixtures())('rebuild beside the live projector: $name', (
     expect(live.error).toBeNull();
   });
 
+  it('given a long log, folds each batch while the previous one commits, reads back only documents it forgot, and equals the fold of the log', async () => {
+    // Given a log of 60 builds, far more than 10 batches of 4 events behind: the rebuild catches up
+    // (on SQLite its commits go through the writer thread) and remembers only 8 documents
+    const head = await append(env.store, buildEvents(1, 60));
+    const committed: number[] = [];
+
+    // When it rebuilds
+    const result = await rebuild(env.store, await env.readStore(), [buildStatusProjection], {
+      batchSize: 4, recentDocuments: 8, afterCommit: (position) => committed.push(position),
+    });
+
+    // Then every batch was committed, in log order, and the new generation is the fold of the whole log
+    expect(committed).toEqual(Array.from({ length: Math.ceil(head / 4) }, (_, i) => Math.min(4 * (i + 1), head)));
+    expect(result).toMatchObject({ live: [{ generation: 1, position: head }], events: head });
+    const log = await env.store.readAll();
+    const final = await env.onDisk();
+    expect(final).toEqual({ rows: foldOf(log), checkpoint: { version: VERSION, generation: 1, position: head } });
+    expect(eventCounts(final.rows)).toEqual(eventsPerBuild(log));
+  });
+
   it('never steps readers back: when the live runner got further before the switch, the rebuild follows it first', async () => {
     // Given a live runner caught up, and a rebuild about to switch
     const head = await append(env.store, buildEvents(1, 6));

@@ -1,17 +1,24 @@
 import { EventStore } from '@lib/event-store';
 import { AnyProjection } from '../projections/projection';
 import { GenerationRecord, PromotionBehindError, ReadStore } from '../read-store/read-store.port';
-import { ProjectionRunner, RunnerOptions, unionFilter } from './projection-runner';
+import { ProjectionRunner, RunnerOptions } from './projection-runner';
 
+/** How far through the log a replay is: positions (events of the log) done of the head's. */
 export type RebuildProgress = Readonly<{ done: number; total: number }>;
 
 export type RebuildOptions = Readonly<{
   batchSize?: number;
   now?: () => Date;
-  /** After each committed batch: events replayed so far of those to replay (the total grows with the log). */
+  /**
+   * After each committed batch: the log position reached of the head's (events of the log, whether
+   * the projections handle them or not; the total grows with the log). Positions rather than a
+   * count of the events the projections handle, which would cost a scan of the whole log up front.
+   */
   onProgress?: (progress: RebuildProgress) => void;
   /** The runner's afterCommit (tests, crash points). */
   afterCommit?: RunnerOptions['afterCommit'];
+  /** The runner's recentDocuments (tests). */
+  recentDocuments?: number;
   /** Between the last batch and the switch (tests, crash points). */
   beforePromote?: () => Promise<void> | void;
 }>;
@@ -34,16 +41,19 @@ export const rebuild = async (
   options: RebuildOptions = {},
 ): Promise<RebuildResult> => {
   const batchSize = options.batchSize ?? 1000;
-  const progress = { done: 0, total: await store.countEventsAfter(0, unionFilter(projections)) };
+  const progress = { done: 0, total: await store.headPosition() };
+  let events = 0;
   const runner = new ProjectionRunner(store, readStore, projections, {
     target: 'rebuild',
     batchSize,
+    recentDocuments: options.recentDocuments,
     now: options.now,
-    afterCommit: (position, events) => {
-      progress.done += events;
-      progress.total = Math.max(progress.total, progress.done);
+    afterCommit: (position, applied) => {
+      events += applied;
+      progress.done = position;
+      progress.total = Math.max(progress.total, position);
       options.onProgress?.(progress);
-      options.afterCommit?.(position, events);
+      options.afterCommit?.(position, applied);
     },
   });
   await runner.start();
@@ -56,7 +66,7 @@ export const rebuild = async (
       await options.beforePromote?.();
       try {
         const generations = runner.generations.map(({ name, generation }) => ({ projection: projections.find((p) => p.name === name)!, generation }));
-        return { live: await readStore.promote(generations), events: progress.done };
+        return { live: await readStore.promote(generations), events };
       } catch (error) {
         if (!(error instanceof PromotionBehindError)) throw error;
         await runner.start(); // the live projector got further meanwhile: follow it, then try again
@@ -83,6 +93,6 @@ const catchUp = async (
     await runner.reached(target);
     const arrived = await store.countEventsAfter(target, runner.filter);
     if (arrived <= batchSize) return; // close enough: the live projector takes the rest from the new checkpoint
-    progress.total = progress.done + arrived;
+    progress.total = Math.max(progress.total, await store.headPosition());
   }
 };

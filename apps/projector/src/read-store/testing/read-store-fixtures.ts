@@ -19,7 +19,7 @@ export const TEST_READ_STORE_URL =
   process.env.TEST_READ_STORE_URL || 'postgres://build_orchestrator:build_orchestrator@127.0.0.1:5433/build_orchestrator_test';
 
 export type ReadStoreFixture = Readonly<{
-  name: 'SQLite' | 'PostgreSQL';
+  name: 'SQLite' | 'SQLite, catching up (writer thread)' | 'PostgreSQL';
   /** Fails, saying how to start it, when the adapter's server is not there. */
   ready: () => Promise<void>;
   /** A location nothing has used yet; `cleanup` removes it. */
@@ -51,7 +51,11 @@ export const liveRows = async (fixture: ReadStoreFixture, location: string, proj
 
 // ---------------------------------------------------------------- SQLite
 
-const sqliteFixture = (): ReadStoreFixture => {
+/**
+ * SQLite; `catchingUp`: every store opened in catch-up mode, so that every commit goes through the
+ * writer thread (sqlite-writer-thread.ts), as in a long rebuild.
+ */
+const sqliteFixture = ({ catchingUp = false } = {}): ReadStoreFixture => {
   let dir: string | null = null;
   let files = 0;
   const withDb = (path: string, work: (db: BetterSqlite3.Database) => void): void => {
@@ -64,13 +68,17 @@ const sqliteFixture = (): ReadStoreFixture => {
     }
   };
   return {
-    name: 'SQLite',
+    name: catchingUp ? 'SQLite, catching up (writer thread)' : 'SQLite',
     ready: async () => undefined,
     freshLocation: () => {
       dir ??= mkdtempSync(join(tmpdir(), 'read-store-'));
       return join(dir, `read-models-${++files}.sqlite`);
     },
-    open: openReadStore,
+    open: async (path) => {
+      const store = await openReadStore(path);
+      if (catchingUp) await store.setCatchingUp(true);
+      return store;
+    },
     onLiveTable: async (path, projection, sql) =>
       withDb(path, (db) => {
         const { generation } = db.prepare("SELECT generation FROM projection_generations WHERE name = ? AND state = 'live'").get(projection.name) as { generation: number };
@@ -153,6 +161,9 @@ const postgresFixture = (): ReadStoreFixture => {
 
 /** Both adapters, for `describe.each`: the same tests, the same expectations (STYLE.md rule 15). */
 export const readStoreFixtures = (): ReadStoreFixture[] => [sqliteFixture(), postgresFixture()];
+
+/** SQLite with every store in catch-up mode: its commits go through the writer thread. */
+export const catchingUpSqliteFixture = (): ReadStoreFixture => sqliteFixture({ catchingUp: true });
 
 /**
  * Registers the fixture's beforeAll (the server must be there) and afterAll (its locations go) in
