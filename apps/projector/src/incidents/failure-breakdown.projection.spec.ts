@@ -3,7 +3,8 @@ import { buildFailed, buildPushed, buildRef, buildStarted, buildTimedOut } from 
 import { RecordedEvent } from '@lib/event-store';
 import { handles } from '../projections/projection';
 import {
-  breakdownId, evolveFailureBreakdown, evolveFailureBreakdownMany, FailureBreakdown, failureBreakdownProjection, parseAccount, parseCombination, parsePlace,
+  accountKey, breakdownId, combinationKey, evolveFailureBreakdown, evolveFailureBreakdownMany, FailureBreakdown, failureBreakdownProjection, parseAccount, parseCombination,
+  parsePlace, Place, placeKey,
 } from './failure-breakdown.projection';
 
 // ---------------------------------------------------------------- Given/When/Then
@@ -101,6 +102,25 @@ describe('failure-breakdown projection', () => {
     const oneByOne = events.slice(1).reduce<FailureBreakdown>((doc, event) => evolveFailureBreakdown(doc, event, MINUTE), stored);
     expect(JSON.stringify(evolveFailureBreakdownMany(stored, events.slice(1), MINUTE))).toBe(JSON.stringify(oneByOne));
     expect(stored.ended).toStrictEqual({ [v2Place]: 1 });
+  });
+
+  it('builds its keys as joining their parts would, a missing part as nothing', () => {
+    expect(placeKey({ backend: 'new-backend', registryEndpoint: '-', accountType: 'user' })).toBe('new-backend|-|user');
+    expect(combinationKey({ failureClass: 'auth-denied', backend: '-', registryEndpoint: 'registry-v1', accountType: 'org' })).toBe('auth-denied|-|registry-v1|org');
+    expect(accountKey({ accountType: 'org', org: 'acme.inc' })).toBe('org|acme.inc');
+    const noAccountType = { backend: 'new-backend', registryEndpoint: 'registry-v1', accountType: undefined } as unknown as Place;
+    expect(placeKey(noAccountType)).toBe(['new-backend', 'registry-v1', undefined].join('|'));
+  });
+
+  it('counts an event under the same keys in each of its buckets, however often it is folded', () => {
+    const [failed] = recordAll([buildFailed()]);
+    const ids = failureBreakdownProjection.documentIds(failed);
+    for (let pass = 0; pass < 2; pass += 1) {
+      for (const id of ids) {
+        expect(evolveFailureBreakdown(null, failed, id)).toMatchObject({ failed: { [`registry-timeout|${v2Place}`]: 1 }, ended: { [v2Place]: 1 }, accounts: { 'org|acme': 1 } });
+      }
+    }
+    expect(failureBreakdownProjection.documentIds(recordAll([buildPushed({}, { occurredAt: '2026-11-16T09:06:59.000Z' })])[0])).toEqual(ids);
   });
 
   it('reads its keys back into their parts', () => {

@@ -8,7 +8,9 @@ import { deepFreeze } from '@lib/domain/testing/decider-spec';
 import { RecordedEvent } from '@lib/event-store';
 import { handles } from './projection';
 import { foldProjection, recordAll as recordLog } from './testing/log';
-import { bucketStart, BuildStats, buildStatsProjection, evolveBuildStats } from './build-stats.projection';
+import {
+  BoundedMemo, BUCKET_SIZES, bucketStart, bucketStartsOf, BuildStats, buildStatsProjection, EventMemo, EVENTS_PER_GENERATION, evolveBuildStats, statsId,
+} from './build-stats.projection';
 import { emptyHistogram, Histogram, histogramOf } from './histogram';
 
 // ---------------------------------------------------------------- Given/When/Then
@@ -290,5 +292,61 @@ describe('build-stats projection: storage', () => {
     const stats = project(recordAll(history.running())).get(`hour|org|acme|${HOUR_9}`) as BuildStats;
     expect(buildStatsProjection.storage.toColumns(stats)).toStrictEqual({ size: 'hour', dimension: 'org', key: 'acme', start: HOUR_9 });
     expect(Object.keys(buildStatsProjection.storage.toColumns(stats)).sort()).toEqual(Object.keys(buildStatsProjection.storage.columns).sort());
+  });
+});
+
+// ---------------------------------------------------------------- memos
+
+describe('build-stats projection: memos give the same results, and stay bounded', () => {
+  it('BoundedMemo works a key out once, then gives the same value; past its limit it forgets the oldest key', () => {
+    const computed: string[] = [];
+    const upper = (key: string): string => {
+      computed.push(key);
+      return key.toUpperCase();
+    };
+    const memo = new BoundedMemo<string, string>(3);
+    expect(['a', 'b', 'a', 'c', 'd', 'b'].map((key) => memo.get(key, upper))).toEqual(['A', 'B', 'A', 'C', 'D', 'B']);
+    expect(computed).toEqual(['a', 'b', 'c', 'd']);
+    expect(memo.size).toBe(3);
+    expect(memo.get('a', upper)).toBe('A');
+    expect(computed).toEqual(['a', 'b', 'c', 'd', 'a']);
+    expect(memo.size).toBe(3);
+  });
+
+  it('EventMemo works an event out once while it remembers it, and holds at most two generations of events', () => {
+    let computed = 0;
+    const memo = new EventMemo((event) => {
+      computed += 1;
+      return { position: event.globalPosition };
+    });
+    const events = recordAll(Array.from({ length: 3 * EVENTS_PER_GENERATION }, (_, i) => buildStarted({ buildId: `b-${i}` })));
+    const batch = events.slice(0, 1000);
+    for (let pass = 0; pass < 12; pass += 1) for (const event of batch) expect(memo.get(event)).toStrictEqual({ position: event.globalPosition });
+    expect(computed).toBe(batch.length);
+    for (const event of events) memo.get(event);
+    expect(memo.size).toBeLessThanOrEqual(2 * EVENTS_PER_GENERATION);
+    expect(memo.get(events[0])).toStrictEqual({ position: events[0].globalPosition });
+  });
+
+  it('gives every time the bucket starts bucketStart gives, whether in toISOString form (cut as text) or not (date arithmetic)', () => {
+    const times = ['2026-11-16T09:41:07.123Z', '2026-11-16T23:59:59.999Z', '2026-11-16T09:41:07Z', '2026-11-16T11:41:07.123+02:00', '2026-11-16T09:41:07.5Z', '+002026-11-16T09:41:07.123Z'];
+    for (const at of [...times, ...times]) {
+      expect(bucketStartsOf(at)).toStrictEqual(Object.fromEntries(BUCKET_SIZES.map((size) => [size, bucketStart(size, at)])));
+    }
+    expect(bucketStartsOf('2026-11-16T11:41:07.123+02:00')).toStrictEqual({ minute: '2026-11-16T09:41:00.000Z', hour: '2026-11-16T09:00:00.000Z', day: DAY_16 });
+  });
+
+  it('names the ids built from the event itself, across more minutes, and more orgs in one minute, than it remembers', () => {
+    const manyMinutes = Array.from({ length: 200 }, (_, i) =>
+      buildPushed({ buildId: `b-${i}`, org: `org-${i % 7}`, backend: `backend-${i % 3}` }, { occurredAt: new Date(Date.parse('2026-11-16T00:00:30.000Z') + i * 61_000).toISOString() }));
+    const manyOrgs = Array.from({ length: 600 }, (_, i) => buildStarted({ buildId: `c-${i}`, org: `org-${i}` }, { occurredAt: '2026-11-17T09:00:00.000Z' }));
+    for (const event of recordAll([...manyMinutes, ...manyOrgs, ...manyMinutes, ...manyOrgs])) {
+      const data = event.data as { org: string; backend?: string | null; registryEndpoint?: string | null };
+      const values: [BuildStats['dimension'], string][] = [['all', '*'], ['org', data.org]];
+      if (data.backend) values.push(['backend', data.backend]);
+      if (data.registryEndpoint) values.push(['endpoint', data.registryEndpoint]);
+      const expected = BUCKET_SIZES.flatMap((size) => values.map(([dimension, key]) => statsId(size, dimension, key, bucketStart(size, event.metadata.occurredAt))));
+      expect(buildStatsProjection.documentIds(event)).toEqual(expected);
+    }
   });
 });

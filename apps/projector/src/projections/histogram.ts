@@ -26,9 +26,14 @@ export const upperBoundOf = (bucket: number): number => (bucket <= 0 ? 0 : Math.
 /** A copy the caller may count into. */
 export const ownHistogram = (histogram: Histogram): CountingHistogram => ({ from: histogram.from, counts: [...histogram.counts] });
 
-/** Adds one observation to a histogram the caller owns (a fresh copy, in a fold that copies once). */
-export const record = (histogram: CountingHistogram, ms: number): void => {
-  const bucket = bucketOf(Math.max(0, ms));
+/** The bucket a duration counts in (a negative one counts as 0). */
+export const bucketOfDuration = (ms: number): number => bucketOf(Math.max(0, ms));
+
+/**
+ * Adds one observation, given by its bucket (bucketOfDuration), to a histogram the caller owns: a
+ * fold that counts one duration into many histograms works out its bucket once.
+ */
+export const recordInBucket = (histogram: CountingHistogram, bucket: number): void => {
   const { counts } = histogram;
   if (counts.length === 0) {
     histogram.from = bucket;
@@ -43,6 +48,9 @@ export const record = (histogram: CountingHistogram, ms: number): void => {
   while (counts.length <= index) counts.push(0);
   counts[index] += 1;
 };
+
+/** Adds one observation to a histogram the caller owns (a fresh copy, in a fold that copies once). */
+export const record = (histogram: CountingHistogram, ms: number): void => recordInBucket(histogram, bucketOfDuration(ms));
 
 /** A new histogram with one more observation. */
 export const observe = (histogram: Histogram, ms: number): Histogram => {

@@ -42,6 +42,17 @@ export const evolveAll = <Doc>(projection: Projection<Doc>, doc: Doc | null, eve
 
 export type AnyProjection = Projection<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** Each projection's event types as a set: `handles` runs for every event and every projection. */
+const eventTypeSets = new WeakMap<AnyProjection['filter'], ReadonlySet<string>>();
+const eventTypesOf = (filter: AnyProjection['filter']): ReadonlySet<string> => {
+  let types = eventTypeSets.get(filter);
+  if (!types) {
+    types = new Set(filter.eventTypes);
+    eventTypeSets.set(filter, types);
+  }
+  return types;
+};
+
 export const handles = (projection: AnyProjection, event: RecordedEvent): boolean =>
-  projection.filter.eventTypes.includes(event.type) &&
+  eventTypesOf(projection.filter).has(event.type) &&
   (projection.filter.streamPrefixes.length === 0 || projection.filter.streamPrefixes.some((prefix) => event.streamName.startsWith(prefix)));

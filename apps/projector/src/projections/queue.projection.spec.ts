@@ -9,7 +9,7 @@ import { deepFreeze } from '@lib/domain/testing/decider-spec';
 import { RecordedEvent } from '@lib/event-store';
 import { handles } from './projection';
 import { foldProjection, recordAll as recordLog } from './testing/log';
-import { OrgQueue, QueuedEntry, RunningEntry, evolveOrgQueue, queueProjection } from './queue.projection';
+import { OrgQueue, QueuedEntry, RunningEntry, evolveOrgQueue, evolveOrgQueueMany, queueProjection } from './queue.projection';
 
 // ---------------------------------------------------------------- Given/When/Then
 
@@ -352,6 +352,43 @@ describe('queue projection: evolveOrgQueue', () => {
     expect(JSON.stringify([...second])).toBe(JSON.stringify([...first]));
     expect(JSON.stringify([...first])).not.toMatch(/2030-|2031-|2035-/);
     expect(first.get('acme')).toMatchObject({ queued: [waiting(A, 0, 1, T.notBefore, 2), waiting(C, 0, 7, '2026-11-16T09:08:00.000Z')], running: [{ buildId: B.buildId, status: 'pushing' }] });
+  });
+});
+
+describe('queue projection: evolveOrgQueueMany', () => {
+  it('folds a batch as event by event, also when the queue empties and fills again within it, without changing the stored document', () => {
+    const log = recordAll([
+      queuedAt(B, 1, QUEUED_AT),
+      ...history.queuedForRetry(),
+      buildStarted({ attempt: 2, readySince: T.notBefore }, { occurredAt: T.startedAgain }),
+      buildPushStarted({}, { occurredAt: '2026-11-16T09:16:00.000Z' }),
+      buildImageBuilt(B),
+      buildPushed({}, { occurredAt: '2026-11-16T09:17:00.000Z' }),
+      buildCanceled({ ...B }, { occurredAt: '2026-11-16T09:18:00.000Z' }),
+      queuedAt(C, 0, '2026-11-16T09:19:00.000Z'),
+      buildStarted({ ...C }, { occurredAt: '2026-11-16T09:20:00.000Z' }),
+    ]);
+    const stored = deepFreeze(project(log.slice(0, 2)).get('acme') as OrgQueue);
+    const storedJson = JSON.stringify(stored);
+    const batch = log.slice(2);
+    const oneByOne = batch.reduce<OrgQueue | null>((doc, event) => evolveOrgQueue(doc, event, 'acme'), stored);
+    const folded = evolveOrgQueueMany(stored, batch, 'acme');
+    expect(JSON.stringify(folded)).toBe(JSON.stringify(oneByOne));
+    expect(folded).toStrictEqual({
+      org: 'acme',
+      queued: [],
+      running: [{ buildId: C.buildId, repo: C.repo, backend: 'docker-primary', status: 'running', startedAt: '2026-11-16T09:20:00.000Z', attempt: 1, priority: 0, queuedPosition: positionOf(12) }],
+      awaitingRetry: [],
+      lastPosition: positionOf(13),
+    });
+    expect(JSON.stringify(stored)).toBe(storedJson);
+    expect(evolveOrgQueueMany(stored, batch.slice(0, 10), 'acme')).toBeNull();
+  });
+
+  it('given only events that move nothing, gives the stored document back as it is', () => {
+    const stored = deepFreeze(project(recordAll(history.running())).get('acme') as OrgQueue);
+    expect(evolveOrgQueueMany(stored, recordAll([buildImageBuilt(), buildFellBack()]), 'acme')).toBe(stored);
+    expect(evolveOrgQueueMany(null, recordAll([buildImageBuilt()]), 'acme')).toBeNull();
   });
 });
 

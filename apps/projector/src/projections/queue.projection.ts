@@ -19,6 +19,7 @@ export type OrgQueue = { org: string; queued: QueuedEntry[]; running: RunningEnt
 const HANDLED: readonly BuildEvent['type'][] = [
   'BuildQueued', 'BuildStarted', 'BuildPushStarted', 'BuildPushed', 'BuildFailed', 'BuildRetryScheduled', 'BuildRetriesExhausted', 'BuildCanceled', 'BuildTimedOut', 'BuildExpired',
 ];
+const IS_HANDLED: ReadonlySet<string> = new Set(HANDLED);
 
 /**
  * A retry is decided moments after its failure; a place kept much longer belongs to a failure that
@@ -29,41 +30,73 @@ const RETRY_DECISION_HORIZON_MS = 24 * 3_600_000;
 /** The scheduler's order within an org: higher priority first, then first come. */
 const inLine = (a: QueuedEntry, b: QueuedEntry) => b.priority - a.priority || a.queuedPosition - b.queuedPosition;
 
-const without = <T extends { buildId: string }>(entries: T[], buildId: string): T[] => entries.filter((entry) => entry.buildId !== buildId);
+// A fold owns the queue it returns: it copies the stored lists once per batch, then changes its copies
+// in place, event by event (copying every list on every event cost more than the rest of the fold).
+// Entries are never changed, only replaced: the stored document's entries may sit in the copies.
 
-/** Folds a build event into its org's queue. Pure. */
-export const evolveOrgQueue = (doc: OrgQueue | null, recorded: RecordedEvent, id: string): OrgQueue | null => {
+const emptyQueue = (org: string): OrgQueue => ({ org, queued: [], running: [], awaitingRetry: [], lastPosition: 0 });
+
+const ownCopy = (queue: OrgQueue): OrgQueue => ({ ...queue, queued: [...queue.queued], running: [...queue.running], awaitingRetry: [...queue.awaitingRetry] });
+
+/** Keeps, in place and in order, the entries of a list the fold owns that pass `keep`. */
+const keepOnly = <T>(entries: T[], keep: (entry: T) => boolean): void => {
+  let kept = 0;
+  for (const entry of entries) if (keep(entry)) entries[kept++] = entry;
+  entries.length = kept;
+};
+
+const remove = (entries: { buildId: string }[], buildId: string): void => keepOnly(entries, (entry) => entry.buildId !== buildId);
+
+/** Puts an entry in line: after the ones the scheduler takes first or together with it (the sort is stable). */
+const getInLine = (queued: QueuedEntry[], entry: QueuedEntry): void => {
+  queued.push(entry);
+  queued.sort(inLine);
+};
+
+/** Forgets places kept longer than the horizon before the event at `at`. */
+const forgetUndecided = (awaitingRetry: AwaitingRetryEntry[], at: string): void => {
+  if (awaitingRetry.length === 0) return;
+  const horizon = Date.parse(at) - RETRY_DECISION_HORIZON_MS;
+  keepOnly(awaitingRetry, (entry) => Date.parse(entry.failedAt) >= horizon);
+};
+
+/** Applies a handled build event to a queue the fold owns. */
+const apply = (queue: OrgQueue, recorded: RecordedEvent): void => {
   const event = recorded as unknown as BuildEvent;
   const { buildId, repo } = event.data;
   const at = event.metadata.occurredAt;
-  const horizon = Date.parse(at) - RETRY_DECISION_HORIZON_MS;
-  const stored = doc ?? { org: id, queued: [], running: [], awaitingRetry: [], lastPosition: 0 };
-  const queue: OrgQueue = { ...stored, awaitingRetry: stored.awaitingRetry.filter((entry) => Date.parse(entry.failedAt) >= horizon) };
-  const next = (changes: Partial<OrgQueue>): OrgQueue | null => {
-    const result = { ...queue, ...changes, lastPosition: recorded.globalPosition };
-    return result.queued.length === 0 && result.running.length === 0 && result.awaitingRetry.length === 0 ? null : result;
-  };
   switch (event.type) {
-    case 'BuildQueued': {
-      const entry: QueuedEntry = { buildId, repo, priority: event.data.priority, queuedPosition: recorded.globalPosition, readySince: at, attempt: 1 };
-      return next({ queued: [...without(queue.queued, buildId), entry].sort(inLine) });
-    }
+    case 'BuildQueued':
+      remove(queue.queued, buildId);
+      getInLine(queue.queued, { buildId, repo, priority: event.data.priority, queuedPosition: recorded.globalPosition, readySince: at, attempt: 1 });
+      return;
     case 'BuildRetryScheduled': {
       const place = lastPlaceOf(queue, buildId, recorded.globalPosition);
-      const entry: QueuedEntry = { buildId, repo, ...place, readySince: event.data.notBefore, attempt: event.data.attempt };
-      return next({ queued: [...without(queue.queued, buildId), entry].sort(inLine), running: without(queue.running, buildId), awaitingRetry: without(queue.awaitingRetry, buildId) });
+      remove(queue.queued, buildId);
+      getInLine(queue.queued, { buildId, repo, ...place, readySince: event.data.notBefore, attempt: event.data.attempt });
+      remove(queue.running, buildId);
+      remove(queue.awaitingRetry, buildId);
+      return;
     }
     case 'BuildStarted': {
       const place = lastPlaceOf(queue, buildId, recorded.globalPosition);
-      const entry: RunningEntry = { buildId, repo, backend: event.data.backend, status: 'running', startedAt: at, attempt: event.data.attempt, ...place };
-      return next({ queued: without(queue.queued, buildId), running: [...without(queue.running, buildId), entry] });
+      remove(queue.queued, buildId);
+      remove(queue.running, buildId);
+      queue.running.push({ buildId, repo, backend: event.data.backend, status: 'running', startedAt: at, attempt: event.data.attempt, ...place });
+      return;
     }
     case 'BuildPushStarted':
-      return next({ running: queue.running.map((entry) => (entry.buildId === buildId ? { ...entry, status: 'pushing' as const } : entry)) });
+      queue.running.forEach((entry, index) => {
+        if (entry.buildId === buildId) queue.running[index] = { ...entry, status: 'pushing' };
+      });
+      return;
     case 'BuildFailed': {
       const place = findPlace(queue, buildId);
-      const kept: AwaitingRetryEntry[] = place && TRANSIENT_FAILURE_CLASSES.includes(event.data.failureClass) ? [{ buildId, ...place, failedAt: at }] : [];
-      return next({ queued: without(queue.queued, buildId), running: without(queue.running, buildId), awaitingRetry: [...without(queue.awaitingRetry, buildId), ...kept] });
+      remove(queue.queued, buildId);
+      remove(queue.running, buildId);
+      remove(queue.awaitingRetry, buildId);
+      if (place && TRANSIENT_FAILURE_CLASSES.includes(event.data.failureClass)) queue.awaitingRetry.push({ buildId, ...place, failedAt: at });
+      return;
     }
     case 'BuildPushed':
     case 'BuildRetriesExhausted':
@@ -71,17 +104,46 @@ export const evolveOrgQueue = (doc: OrgQueue | null, recorded: RecordedEvent, id
     case 'BuildTimedOut':
     case 'BuildExpired':
       // These end the wait, the run, or the wait for a retry decision.
-      return next({ queued: without(queue.queued, buildId), running: without(queue.running, buildId), awaitingRetry: without(queue.awaitingRetry, buildId) });
+      remove(queue.queued, buildId);
+      remove(queue.running, buildId);
+      remove(queue.awaitingRetry, buildId);
+      return;
     case 'BuildImageBuilt':
     case 'BuildFellBack':
-      // Neither moves a build in or out of line (the filter does not even deliver them).
-      return doc;
+      // Neither moves a build in or out of line: not handled (the fold skips them, the filter does not even deliver them).
+      return;
     default: {
       const unknown: never = event;
-      return unknown;
+      throw new Error(`the queue view cannot apply ${(unknown as BuildEvent).type}`);
     }
   }
 };
+
+const isEmpty = (queue: OrgQueue): boolean => queue.queued.length === 0 && queue.running.length === 0 && queue.awaitingRetry.length === 0;
+
+/**
+ * Folds build events, in log order, into their org's queue; null once nothing waits, runs or awaits
+ * a retry decision (the document is deleted). Pure: the queue is copied once, the copy is what changes.
+ */
+export const evolveOrgQueueMany = (doc: OrgQueue | null, events: readonly RecordedEvent[], id: string): OrgQueue | null => {
+  let queue = doc;
+  let owned = false;
+  for (const recorded of events) {
+    if (!IS_HANDLED.has(recorded.type)) continue;
+    if (queue === null || !owned) {
+      queue = queue === null ? emptyQueue(id) : ownCopy(queue);
+      owned = true;
+    }
+    forgetUndecided(queue.awaitingRetry, recorded.metadata.occurredAt);
+    apply(queue, recorded);
+    queue.lastPosition = recorded.globalPosition;
+    if (isEmpty(queue)) queue = null;
+  }
+  return queue;
+};
+
+/** Folds a build event into its org's queue. Pure. */
+export const evolveOrgQueue = (doc: OrgQueue | null, recorded: RecordedEvent, id: string): OrgQueue | null => evolveOrgQueueMany(doc, [recorded], id);
 
 /**
  * A build's place in line, kept while it runs: a retry gets back in line by its original queue
@@ -91,8 +153,11 @@ export const evolveOrgQueue = (doc: OrgQueue | null, recorded: RecordedEvent, id
 const lastPlaceOf = (queue: OrgQueue, buildId: string, position: number): { priority: number; queuedPosition: number } =>
   findPlace(queue, buildId) ?? { priority: 0, queuedPosition: position };
 
+const entryOf = <T extends { buildId: string }>(entries: readonly T[], buildId: string): T | undefined => entries.find((entry) => entry.buildId === buildId);
+
+/** Where the build stands: waiting first, then running, then awaiting a retry decision. */
 const findPlace = (queue: OrgQueue, buildId: string): { priority: number; queuedPosition: number } | null => {
-  const known = [...queue.queued, ...queue.running, ...queue.awaitingRetry].find((entry) => entry.buildId === buildId);
+  const known = entryOf(queue.queued, buildId) ?? entryOf(queue.running, buildId) ?? entryOf(queue.awaitingRetry, buildId);
   return known ? { priority: known.priority, queuedPosition: known.queuedPosition } : null;
 };
 
@@ -112,6 +177,7 @@ export const queueProjection: Projection<OrgQueue> = {
     indexes: [],
     toColumns: (queue) => ({ queued: queue.queued.length, running: queue.running.length }),
   },
-  documentIds: (event) => (HANDLED.includes(event.type as BuildEvent['type']) && typeof event.data.org === 'string' ? [event.data.org] : []),
+  documentIds: (event) => (IS_HANDLED.has(event.type) && typeof event.data.org === 'string' ? [event.data.org] : []),
   evolve: evolveOrgQueue,
+  evolveMany: evolveOrgQueueMany,
 };

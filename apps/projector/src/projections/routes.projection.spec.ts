@@ -13,7 +13,7 @@ import { deepFreeze } from '@lib/domain/testing/decider-spec';
 import { RecordedEvent } from '@lib/event-store';
 import { handles } from './projection';
 import { foldProjection, recordAll as recordLog } from './testing/log';
-import { evolveRouteView, RECENT_MINUTES, routesProjection, RouteView } from './routes.projection';
+import { evolveRouteView, evolveRouteViewMany, RECENT_MINUTES, routesProjection, RouteView } from './routes.projection';
 
 // ---------------------------------------------------------------- Given/When/Then
 
@@ -312,6 +312,19 @@ describe('routes projection: per-minute counts', () => {
     const view = project(recordAll(events)).get(BACKEND_ID) as RouteView;
     expect(Object.keys(view.minutes)).toEqual(Array.from({ length: RECENT_MINUTES }, (_, i) => new Date(Date.parse(minute('09:00')) + i * 60_000).toISOString()));
     expect(view.totals.ok).toBe(RECENT_MINUTES + 1);
+  });
+
+  it('folds a batch into a stored view of full minutes without changing it: adds to a stored minute and to new ones, keeps the last ones in order', () => {
+    const stored = deepFreeze(project(recordAll(everyMinute(RECENT_MINUTES))).get(BACKEND_ID) as RouteView);
+    const storedJson = JSON.stringify(stored);
+    const batch = recordAll([imageBuiltAt('2026-11-16T09:59:40.000Z', 'x-1'), imageBuiltAt('2026-11-16T10:00:10.000Z', 'x-2'), imageBuiltAt('2026-11-16T10:01:10.000Z', 'x-3'), circuitOpened(BACKEND)]);
+    const view = evolveRouteViewMany(stored, batch, BACKEND_ID);
+    expect(Object.keys(view.minutes)).toEqual(Array.from({ length: RECENT_MINUTES }, (_, i) => new Date(Date.parse(minute('09:02')) + i * 60_000).toISOString()));
+    expect(view.minutes[minute('09:59')]).toStrictEqual({ ok: 2, failed: 0 });
+    expect(view.minutes[minute('10:01')]).toStrictEqual({ ok: 1, failed: 0 });
+    expect(JSON.stringify(view)).toBe(JSON.stringify(batch.reduce((doc, event) => evolveRouteView(doc, event, BACKEND_ID), stored)));
+    expect(JSON.stringify(stored)).toBe(storedJson);
+    expect(evolveRouteViewMany(stored, batch.slice(3), BACKEND_ID).minutes).toStrictEqual(stored.minutes);
   });
 
   it('gives deep-equal documents, and identical JSON, when the same log is folded twice at different wall-clock times', () => {

@@ -23,16 +23,18 @@ export class GenerationMemory {
 
   /** The document as written (null: absent), or undefined when it must be read from the store. */
   recall(id: string): StoredDocument | null | undefined {
-    if (this.recent.has(id)) return this.recent.get(id);
-    if (this.older.has(id)) return this.older.get(id);
+    const recent = this.recent.get(id); // null (deleted) is an answer too; undefined is not
+    if (recent !== undefined) return recent;
+    const older = this.older.get(id);
+    if (older !== undefined) return older;
     return this.written.has(id) ? undefined : null;
   }
 
   /** What a batch wrote (a null doc: deleted). */
   remember(documents: Written): void {
-    for (const [id, { doc, lastPosition }] of documents) {
+    for (const [id, written] of documents) {
       this.written.add(id);
-      this.recent.set(id, doc === null ? null : { doc, lastPosition });
+      this.recent.set(id, written.doc === null ? null : written);
     }
     if (this.recent.size >= this.recentLimit) {
       this.older = this.recent;

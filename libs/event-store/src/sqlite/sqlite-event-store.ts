@@ -1,5 +1,6 @@
 import BetterSqlite3, { Database, Statement } from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
 import { DuplicateEventIdError, InvalidAppendError, RevisionConflictError, StoreNotEmptyError } from '../errors';
 import {
   AppendResult,
@@ -16,6 +17,8 @@ import {
   SubscriptionBatch,
 } from '../event-store.port';
 import { ImportRun, importRuns, serializeEvent, validateAppend } from '../validation';
+import { EVENT_COLUMNS, EventRow, filterSql, pageSql, reachedBy, toRecorded } from './sqlite-event-page';
+import { readAhead } from './sqlite-read-ahead';
 import { openEventsDatabase, SqliteSynchronous } from './sqlite-schema';
 import { waitForChange } from './wait-for-change';
 
@@ -26,19 +29,16 @@ export type SqliteEventStoreOptions = Readonly<{
   synchronous?: SqliteSynchronous;
   /** How often a live subscription looks for commits made by other processes. */
   pollIntervalMs?: number;
+  /**
+   * A subscription more than this many batches behind the head reads its pages in a worker thread,
+   * ahead of its consumer, up to the head it saw (file databases only). Default 8; 0 or false: never.
+   */
+  readAheadAfterBatches?: number | false;
   now?: () => Date;
 }>;
 
-type EventRow = {
-  position: number;
-  stream_name: string;
-  stream_revision: number;
-  event_id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-};
+/** What an append that may be a repeat finds of its event ids. */
+type StoredIdRow = { position: number; stream_name: string; stream_revision: number; event_id: string; type: string };
 
 type PendingAppend = {
   streamName: string;
@@ -49,17 +49,9 @@ type PendingAppend = {
 };
 
 const DEFAULT_PAGE = 1000;
-const COLUMNS = 'position, stream_name, stream_revision, event_id, type, data, metadata, recorded_at';
-
-const toRecorded = (row: EventRow): RecordedEvent => ({
-  type: row.type,
-  data: JSON.parse(row.data),
-  metadata: JSON.parse(row.metadata),
-  streamName: row.stream_name,
-  streamRevision: row.stream_revision,
-  globalPosition: row.position,
-  recordedAt: row.recorded_at,
-});
+const DEFAULT_READ_AHEAD_AFTER_BATCHES = 8;
+/** Pages a read-ahead thread may have posted and the subscription not yet taken. */
+const READ_AHEAD_PAGES = 4;
 
 const isUniqueViolation = (error: unknown): boolean =>
   (error as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -73,6 +65,8 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database;
   private readonly now: () => Date;
   private readonly pollIntervalMs: number;
+  private readonly readAheadAfterBatches: number;
+  private readonly readAheadThreads = new Set<Worker>();
   private readonly appended = new EventEmitter();
   private readonly closing = new AbortController();
   private readonly filterStatements = new Map<string, Statement>();
@@ -89,15 +83,18 @@ export class SqliteEventStore implements EventStore {
     openEventsDatabase(this.db, options.synchronous ?? 'FULL');
     this.now = options.now ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? 20;
+    const readAheadAfterBatches = options.readAheadAfterBatches ?? DEFAULT_READ_AHEAD_AFTER_BATCHES;
+    // A thread's own connection shares a file, never a memory database ('' too is private to a connection).
+    this.readAheadAfterBatches = readAheadAfterBatches === false || this.db.memory ? 0 : readAheadAfterBatches;
     this.appended.setMaxListeners(0);
     this.sql = {
       streamHead: this.db.prepare('SELECT max(stream_revision) AS revision FROM events WHERE stream_name = ?'),
       insert: this.db.prepare(
         'INSERT INTO events (stream_name, stream_revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      readStream: this.db.prepare(
-        `SELECT ${COLUMNS} FROM events WHERE stream_name = ? AND stream_revision >= ? ORDER BY stream_revision LIMIT ?`,
-      ),
+      readStream: this.db
+        .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND stream_revision >= ? ORDER BY stream_revision LIMIT ?`)
+        .raw(true),
       head: this.db.prepare('SELECT coalesce(max(position), 0) AS head FROM events'),
       byIds: this.db.prepare(
         `SELECT position, stream_name, stream_revision, event_id, type FROM events WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY position`,
@@ -193,7 +190,7 @@ export class SqliteEventStore implements EventStore {
   private resolveRepeat(pending: PendingAppend, error: unknown): AppendResult {
     if (!(error instanceof RevisionConflictError) && !isUniqueViolation(error)) throw error;
     const ids = pending.rows.map((row) => row.eventId);
-    const found = this.sql.byIds.all(JSON.stringify(ids)) as Pick<EventRow, 'position' | 'stream_name' | 'stream_revision' | 'event_id' | 'type'>[];
+    const found = this.sql.byIds.all(JSON.stringify(ids)) as StoredIdRow[];
     if (found.length === 0) throw error;
     const sameAppend =
       found.length === ids.length &&
@@ -287,28 +284,54 @@ export class SqliteEventStore implements EventStore {
 
   async *subscribeToAll(options: SubscribeOptions = {}): AsyncGenerator<SubscriptionBatch> {
     let position = options.afterPosition ?? 0;
-    const batchSize = options.maxBatchSize ?? DEFAULT_PAGE;
+    const batchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_PAGE); // as the EventStoreDB adapter
     const signals = [this.closing.signal, ...(options.signal ? [options.signal] : [])];
     const stopped = () => signals.some((signal) => signal.aborted);
     while (!stopped()) {
       // Read the commit counter before the head: a commit landing in between then wakes the wait below.
       const version = this.dataVersion();
       const head = this.head();
-      if (head > position) {
+      if (this.farBehind(head - position, batchSize)) {
+        const pages = readAhead(
+          { path: this.db.name, after: position, upTo: head, batchSize, filter: options.filter, pagesAhead: READ_AHEAD_PAGES },
+          signals,
+          this.readAheadThreads,
+        );
+        for await (const { events, reached } of pages) {
+          position = reached;
+          // As inline: caught up when the page reached the head as it is now (appends may have followed).
+          yield { events, position, caughtUp: reached >= head && reached >= this.head() };
+        }
+      } else if (head > position) {
         const rows = this.selectAfter(position, head, batchSize, options.filter);
-        const reached = rows.length === batchSize ? rows[rows.length - 1].position : head;
+        const reached = reachedBy(rows.length, rows.length > 0 ? rows[rows.length - 1][0] : null, batchSize, head);
         position = reached;
         yield { events: rows.map(toRecorded), position, caughtUp: reached >= head };
-        continue;
+      } else {
+        await waitForChange(this.db, version, this.appended, this.pollIntervalMs, signals);
       }
-      await waitForChange(this.db, version, this.appended, this.pollIntervalMs, signals);
     }
+  }
+
+  /** Worker threads reading ahead for subscriptions right now (tests check that none outlives its subscription). */
+  get liveReadAheadThreads(): number {
+    return this.readAheadThreads.size;
   }
 
   async close(): Promise<void> {
     this.closing.abort();
     if (this.pending.length > 0) this.flush();
+    // A subscription whose consumer holds a batch would end its thread only when asked for the next.
+    await Promise.all([...this.readAheadThreads].map((thread) => thread.terminate()));
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Whether `behind` events are worth a read-ahead thread. Never inside a transaction (an import):
+   * another connection would not see the rows this one has not committed.
+   */
+  private farBehind(behind: number, batchSize: number): boolean {
+    return this.readAheadAfterBatches > 0 && behind > this.readAheadAfterBatches * batchSize && !this.db.inTransaction;
   }
 
   private dataVersion(): number {
@@ -324,28 +347,9 @@ export class SqliteEventStore implements EventStore {
     const { where, params, key } = filterSql(filter);
     let statement = this.filterStatements.get(key);
     if (!statement) {
-      statement = this.db.prepare(
-        `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? ${where} ORDER BY position LIMIT ?`,
-      );
+      statement = this.db.prepare(pageSql(where)).raw(true);
       this.filterStatements.set(key, statement);
     }
     return statement.all(after, upTo, ...params, limit) as EventRow[];
   }
 }
-
-/** SQL for an event filter; `key` identifies the statement shape so prepared statements are reused. */
-const filterSql = (filter?: EventFilter): { where: string; params: (string | number)[]; key: string } => {
-  const prefixes = filter?.streamPrefixes ?? [];
-  const types = filter?.eventTypes ?? [];
-  const clauses: string[] = [];
-  const params: (string | number)[] = [];
-  if (prefixes.length > 0) {
-    clauses.push(`(${prefixes.map(() => 'substr(stream_name, 1, ?) = ?').join(' OR ')})`);
-    prefixes.forEach((prefix) => params.push(prefix.length, prefix));
-  }
-  if (types.length > 0) {
-    clauses.push(`type IN (${types.map(() => '?').join(', ')})`);
-    params.push(...types);
-  }
-  return { where: clauses.map((clause) => `AND ${clause}`).join(' '), params, key: `${prefixes.length}:${types.length}` };
-};
