@@ -96,13 +96,17 @@ export class ProjectionRunner {
     this.running.catch(() => undefined);
   }
 
-  /** Stops after the batch in hand; what was written while catching up is made durable. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the batch in hand (every commit ended); what was written while catching up is made
+   * durable, unless `leaveCatchUp` is false: a rebuild then switches first and leaves catch-up mode
+   * after, making the replay and the switch durable at once.
+   */
+  async stop({ leaveCatchUp = true }: { leaveCatchUp?: boolean } = {}): Promise<void> {
     this.controller.abort();
     await this.running?.catch(() => undefined);
     this.running = null;
     this.waiters.forEach((waiter) => this.settle(waiter, false));
-    if (!this.failure) await this.readStore.setCatchingUp(false);
+    if (!this.failure && leaveCatchUp) await this.readStore.setCatchingUp(false);
   }
 
   /** Resolves when the runner has ended by itself (every `stopAt` reached), rejects with its error. */
@@ -255,7 +259,9 @@ export class ProjectionRunner {
         await commit;
       }
     }
-    if (batch.caughtUp) {
+    // Caught up, a live runner is live again; a rebuild stays in catch-up mode until it has switched
+    // (rebuild.ts leaves it then, making the replay, the indexes and the switch durable at once).
+    if (batch.caughtUp && this.options.target !== 'rebuild') {
       await this.settleCommit();
       await this.readStore.setCatchingUp(false);
     }

@@ -61,12 +61,15 @@ export const rebuild = async (
     options.onProgress?.(progress);
     for (;;) {
       await catchUp(store, readStore, runner, projections, progress, batchSize);
-      // Stopped, the runner has made its writes durable; no commit of its own can race the switch.
-      await runner.stop();
+      // Stopped, the runner has no commit left that could race the switch. Still in catch-up mode
+      // (if it was): the indexes are built in it, and leaving it then makes all durable at once.
+      await runner.stop({ leaveCatchUp: false });
       await options.beforePromote?.();
       try {
         const generations = runner.generations.map(({ name, generation }) => ({ projection: projections.find((p) => p.name === name)!, generation }));
-        return { live: await readStore.promote(generations), events };
+        const live = await readStore.promote(generations);
+        await readStore.setCatchingUp(false);
+        return { live, events };
       } catch (error) {
         if (!(error instanceof PromotionBehindError)) throw error;
         await runner.start(); // the live projector got further meanwhile: follow it, then try again
