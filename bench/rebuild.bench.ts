@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@lib/event-store';
 import { UpcastingEventStore } from '@lib/shared/upcasting-event-store';
@@ -23,6 +24,15 @@ const BATCH_SIZE = Number(process.env.BENCH_REBUILD_BATCH_SIZE ?? 1000);
 const READ_STORE_URL = process.env.BENCH_READ_STORE_URL || 'postgres://build_orchestrator:build_orchestrator@127.0.0.1:5433/build_orchestrator';
 
 const rate = (ops: number, seconds: number): Rate => ({ ops, seconds, perSecond: ops / seconds });
+
+const settleOnDisk = (path: string): void => {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+};
 
 type RebuildRun = Rate & { documents: Record<string, number> };
 
@@ -75,6 +85,9 @@ export const runRebuildBench = async () =>
     console.log(`\n[rebuild] writing ${fmt(total)} events (${fmt(builds)} builds × ${EVENTS_PER_BUILD}) ...`);
     const eventsPath = join(dir, 'events.sqlite');
     const generation = await generate(eventsPath, builds);
+    // The log's pages on disk before anything is measured: the kernel's write-back of the freshly
+    // written log would otherwise compete with the measured runs (the rebuild's own fsyncs above all).
+    settleOnDisk(eventsPath);
     const rawScan = readRaw(eventsPath);
     console.log(`[rebuild] raw scan ${fmt(rawScan.perSecond)}/s; rebuilding ${PROJECTIONS.map((p) => p.name).join(', ')} into SQLite ...`);
     const sqlite = await rebuildInto(eventsPath, join(dir, 'read-models.sqlite'));

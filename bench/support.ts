@@ -46,6 +46,8 @@ export const machineInfo = () => ({
   platform: `${process.platform} ${process.arch}`,
   date: new Date().toISOString(),
   benchScale: benchScale(),
+  /** Node's flags (npm run bench gives the projector CLI's --max-semi-space-size=64). */
+  nodeFlags: process.execArgv.join(' '),
 });
 
 // ---------------------------------------------------------------- reporting

@@ -25,7 +25,7 @@ export const runProjectorCli = (args: readonly string[]): Promise<number> => {
   return new Promise((resolve, reject) => {
     const ignore = () => undefined;
     process.on('SIGINT', ignore);
-    const child = spawn(process.execPath, [PROJECTOR_CLI, ...args], { stdio: 'inherit', env: process.env });
+    const child = spawn(process.execPath, ['--max-semi-space-size=64', PROJECTOR_CLI, ...args], { stdio: 'inherit', env: process.env });
     child.once('error', (error) => {
       process.off('SIGINT', ignore);
       reject(error);
