@@ -1,7 +1,8 @@
-import { Database, Statement } from 'better-sqlite3';
+import { Database } from 'better-sqlite3';
 import { ColumnValue } from '../projections/projection';
 import { GENERATIONS_TABLE, generationTable, quoted } from './generation-tables';
 import { GenerationMovedError, ProjectionChanges } from './read-store.port';
+import { PreparedStatements } from './sqlite-statements';
 
 /**
  * One projection's changes of a batch as SQL rows: plain data, so that they can be handed to the
@@ -48,16 +49,18 @@ export const toDocumentRows = ({ projection, generation, state, documents, check
  * writing nothing, otherwise). Used on the read store's connection, or on the writer thread's own.
  */
 export class SqliteDocumentWriter {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: PreparedStatements;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.statements = new PreparedStatements(db);
+  }
 
   commit(batches: readonly DocumentRows[], at: string): void {
     this.db.transaction(() => {
       this.assertTargets(batches);
       for (const batch of batches) {
         this.write(batch);
-        this.statement(`UPDATE ${GENERATIONS_TABLE} SET position = max(position, ?), updated_at = ? WHERE name = ? AND generation = ?`)
+        this.statements.get(`UPDATE ${GENERATIONS_TABLE} SET position = max(position, ?), updated_at = ? WHERE name = ? AND generation = ?`)
           .run(batch.checkpoint, at, batch.name, batch.generation);
       }
     }).immediate();
@@ -65,32 +68,24 @@ export class SqliteDocumentWriter {
 
   private write({ table, columns, upserts, deletes }: DocumentRows): void {
     const name = quoted(table);
-    const upsert = this.statement(
+    const upsert = this.statements.get(
       `INSERT INTO ${name} (id, doc, last_position${columns.map((c) => `, ${quoted(c)}`).join('')}) VALUES (?, ?, ?${columns.map(() => ', ?').join('')})
        ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, last_position = excluded.last_position${columns.map((c) => `, ${quoted(c)} = excluded.${quoted(c)}`).join('')}`,
     );
     const width = 3 + columns.length;
     for (let start = 0; start < upserts.length; start += width) upsert.run(upserts.slice(start, start + width));
     if (deletes.length === 0) return;
-    const remove = this.statement(`DELETE FROM ${name} WHERE id = ?`);
+    const remove = this.statements.get(`DELETE FROM ${name} WHERE id = ?`);
     for (const id of deletes) remove.run(id);
   }
 
-  private assertTargets(batches: readonly DocumentRows[]): void {
-    const moved = batches.flatMap(({ name, generation, state }) => {
-      const row = this.statement(`SELECT state FROM ${GENERATIONS_TABLE} WHERE name = ? AND generation = ?`).get(name, generation) as { state: string } | undefined;
+  /** Throws GenerationMovedError when a generation is no longer in the state its writer expects. */
+  assertTargets(targets: readonly Pick<DocumentRows, 'name' | 'generation' | 'state'>[]): void {
+    const moved = targets.flatMap(({ name, generation, state }) => {
+      const row = this.statements.get(`SELECT state FROM ${GENERATIONS_TABLE} WHERE name = ? AND generation = ?`).get(name, generation) as { state: string } | undefined;
       const found = row?.state ?? 'missing';
       return found === state ? [] : [{ name, generation, expected: state, found }];
     });
     if (moved.length > 0) throw new GenerationMovedError(moved);
-  }
-
-  private statement(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
   }
 }

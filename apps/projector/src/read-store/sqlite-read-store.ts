@@ -1,4 +1,4 @@
-import BetterSqlite3, { Database, Statement } from 'better-sqlite3';
+import BetterSqlite3, { Database } from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { AnyProjection, ColumnValue } from '../projections/projection';
 import { CatchUpMarker, fsyncFile, inspectMarkers } from './catch-up-markers';
@@ -8,9 +8,10 @@ import {
 } from './generation-tables';
 import { listSql } from './list-query';
 import { SqliteDocumentWriter, toDocumentRows } from './sqlite-document-writer';
+import { PreparedStatements } from './sqlite-statements';
 import { SqliteWriterThread } from './sqlite-writer-thread';
 import {
-  CheckpointRecord, GenerationMovedError, GenerationRecord, GenerationState, GenerationTarget, ListQuery,
+  CheckpointRecord, GenerationRecord, GenerationState, GenerationTarget, ListQuery,
   ProjectionChanges, ReadSnapshot, ReadStore, StoredDocument,
 } from './read-store.port';
 
@@ -66,7 +67,7 @@ export class SqliteReadStore implements ReadStore {
   private writer: SqliteDocumentWriter;
   /** While catching up, commits go to a thread of their own (sqlite-writer-thread.ts). */
   private writerThread: SqliteWriterThread | null = null;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: PreparedStatements;
   private readonly path: string;
   private readonly marker: CatchUpMarker;
   private readonly synchronous: 'FULL' | 'NORMAL';
@@ -84,6 +85,7 @@ export class SqliteReadStore implements ReadStore {
       this.db = this.open();
     }
     this.writer = new SqliteDocumentWriter(this.db);
+    this.statements = new PreparedStatements(this.db);
   }
 
   private open(): Database {
@@ -191,7 +193,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async checkpoints(): Promise<CheckpointRecord[]> {
-    return (this.statement(`SELECT * FROM ${GENERATIONS_TABLE} WHERE state = 'live' ORDER BY name`).all() as GenerationRow[]).map(toRecord);
+    return (this.statements.get(`SELECT * FROM ${GENERATIONS_TABLE} WHERE state = 'live' ORDER BY name`).all() as GenerationRow[]).map(toRecord);
   }
 
   /** Administrative changes: one IMMEDIATE transaction, so that no writer's commit interleaves. */
@@ -204,7 +206,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   private rowOf(name: string, generation: number): GenerationRow | undefined {
-    return this.statement(`SELECT * FROM ${GENERATIONS_TABLE} WHERE name = ? AND generation = ?`).get(name, generation) as GenerationRow | undefined;
+    return this.statements.get(`SELECT * FROM ${GENERATIONS_TABLE} WHERE name = ? AND generation = ?`).get(name, generation) as GenerationRow | undefined;
   }
 
   private setState(row: GenerationRow, state: GenerationState): void {
@@ -245,15 +247,6 @@ export class SqliteReadStore implements ReadStore {
     }
   }
 
-  /** Throws GenerationMovedError when a target's generation is no longer in the state its writer expects. */
-  private assertTargets(targets: readonly GenerationTarget[]): void {
-    const moved = targets.flatMap(({ projection, generation, state }) => {
-      const found = this.rowOf(projection.name, generation)?.state ?? 'missing';
-      return found === state ? [] : [{ name: projection.name, generation, expected: state, found }];
-    });
-    if (moved.length > 0) throw new GenerationMovedError(moved);
-  }
-
   // ---------------------------------------------------------------- the runner's reads and writes
 
   async loadMany(target: GenerationTarget, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
@@ -261,12 +254,13 @@ export class SqliteReadStore implements ReadStore {
     if (ids.length === 0) return found;
     const table = generationTable(target.projection.storage.table, target.generation);
     try {
-      const select = this.statement(`SELECT id, doc, last_position FROM ${quoted(table)} WHERE id IN (SELECT value FROM json_each(?))`);
+      const select = this.statements.get(`SELECT id, doc, last_position FROM ${quoted(table)} WHERE id IN (SELECT value FROM json_each(?))`);
       for (const row of select.all(JSON.stringify(ids)) as { id: string; doc: string; last_position: number }[]) {
         found.set(row.id, { doc: JSON.parse(row.doc), lastPosition: row.last_position });
       }
     } catch (error) {
-      this.assertTargets([target]); // a retired generation's table may be gone already
+      // A retired generation's table may be gone already.
+      this.writer.assertTargets([{ name: target.projection.name, generation: target.generation, state: target.state }]);
       throw error;
     }
     return found;
@@ -312,13 +306,13 @@ export class SqliteReadStore implements ReadStore {
   // ---------------------------------------------------------------- readers: the live generation, through the view
 
   async get(projection: AnyProjection, id: string): Promise<unknown | null> {
-    const row = this.statement(`SELECT doc FROM ${quoted(projection.storage.table)} WHERE id = ?`).get(id) as { doc: string } | undefined;
+    const row = this.statements.get(`SELECT doc FROM ${quoted(projection.storage.table)} WHERE id = ?`).get(id) as { doc: string } | undefined;
     return row ? JSON.parse(row.doc) : null;
   }
 
   async list(projection: AnyProjection, query: ListQuery): Promise<unknown[]> {
     const { sql, params } = listSql(quoted(projection.storage.table), query, 'sqlite');
-    return (this.statement(sql).all(...params) as { doc: string }[]).map((row) => JSON.parse(row.doc));
+    return (this.statements.get(sql).all(...params) as { doc: string }[]).map((row) => JSON.parse(row.doc));
   }
 
   /** A read transaction on a connection of its own: WAL keeps its snapshot while others write. */
@@ -354,14 +348,5 @@ export class SqliteReadStore implements ReadStore {
     const thread = this.writerThread;
     this.writerThread = null;
     await thread?.close();
-  }
-
-  private statement(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
   }
 }
